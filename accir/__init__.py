@@ -1,0 +1,24 @@
+"""accir: compile array-centric Python loop nests (with or without OpenACC comments) to native
+code."""
+
+from accir.api import CompiledFunction, compile
+from accir.diagnostics import (
+    AccirError,
+    AccirTypeError,
+    DirectiveSyntaxError,
+    Remark,
+    UnsupportedError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AccirError",
+    "AccirTypeError",
+    "CompiledFunction",
+    "DirectiveSyntaxError",
+    "Remark",
+    "UnsupportedError",
+    "__version__",
+    "compile",
+]

@@ -1,0 +1,61 @@
+"""The known functions an `Intrinsic` node may call, with their semantics.
+
+* `math.<f>`: CPython's `math` module on Python floats (arguments arrive as `pyfloat`): a NaN
+  result from a non-NaN argument raises ValueError("math domain error"), an infinite result from
+  finite arguments raises OverflowError("math range error") for the functions that can overflow
+  and ValueError otherwise. `math.floor/ceil/trunc` return `pyint` (NaN raises ValueError,
+  infinities OverflowError).
+* `np.<f>`: the NumPy ufunc on scalars of the argument type: IEEE results, never an exception.
+* `abs`, `min`, `max`, `int`, `complex`, `real`, `imag`, `conj`: Python's builtins and complex
+  attributes; `min`/`max` return the first extreme argument by `<`/`>` as Python does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accir.frontend.typing import (
+    MATH_CAN_OVERFLOW,
+    MATH_FLOAT_1,
+    MATH_FLOAT_2,
+    MATH_PREDICATES,
+    MATH_TO_INT,
+    NUMPY_UFUNCS_1,
+    NUMPY_UFUNCS_2,
+)
+
+
+@dataclass(frozen=True)
+class IntrinsicInfo:
+    name: str
+    min_args: int
+    max_args: int
+    can_overflow: bool = False
+
+
+def _table() -> dict[str, IntrinsicInfo]:
+    table: dict[str, IntrinsicInfo] = {}
+    for name in MATH_FLOAT_1 + MATH_TO_INT + MATH_PREDICATES:
+        table[f"math.{name}"] = IntrinsicInfo(f"math.{name}", 1, 1, name in MATH_CAN_OVERFLOW)
+    for name in MATH_FLOAT_2:
+        table[f"math.{name}"] = IntrinsicInfo(f"math.{name}", 2, 2, name in MATH_CAN_OVERFLOW)
+    table["math.log"] = IntrinsicInfo("math.log", 1, 2)
+    for name in NUMPY_UFUNCS_1:
+        table[f"np.{name}"] = IntrinsicInfo(f"np.{name}", 1, 1)
+    for name in NUMPY_UFUNCS_2:
+        table[f"np.{name}"] = IntrinsicInfo(f"np.{name}", 2, 2)
+    for name, lo, hi in [
+        ("abs", 1, 1),
+        ("min", 2, 64),
+        ("max", 2, 64),
+        ("int", 1, 1),
+        ("complex", 2, 2),
+        ("real", 1, 1),
+        ("imag", 1, 1),
+        ("conj", 1, 1),
+    ]:
+        table[name] = IntrinsicInfo(name, lo, hi)
+    return table
+
+
+INTRINSICS = _table()
