@@ -1,0 +1,112 @@
+"""The CPU backend: LLVM IR through llvmlite, optimised at O3 for the host CPU, JIT-compiled
+with MCJIT, and exposed to Python as a builtin function (METH_FASTCALL)."""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import llvmlite.binding as llvm
+
+from accir.backends.llvm_codegen import ModuleCodegen
+from accir.backends.llvm_wrapper import build_wrapper
+from accir.ir.nodes import Module
+from accir.ir.rewrite import rename_functions
+
+_METH_FASTCALL = 0x0080
+_lock = threading.Lock()
+_ids = itertools.count()
+
+
+class _PyMethodDef(ctypes.Structure):
+    _fields_ = [
+        ("ml_name", ctypes.c_char_p),
+        ("ml_meth", ctypes.c_void_p),
+        ("ml_flags", ctypes.c_int),
+        ("ml_doc", ctypes.c_char_p),
+    ]
+
+
+_new_cfunction = ctypes.pythonapi.PyCFunction_NewEx
+_new_cfunction.restype = ctypes.py_object
+_new_cfunction.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.py_object]
+
+
+@cache
+def target_machine() -> llvm.TargetMachine:
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(
+        cpu=llvm.get_host_cpu_name(),
+        features=llvm.get_host_cpu_features().flatten(),
+        opt=3,
+    )
+
+
+@cache
+def engine() -> llvm.ExecutionEngine:
+    """One MCJIT engine for the process; every compiled module is added to it."""
+    tm = target_machine()
+    empty = llvm.parse_assembly("")
+    empty.triple = tm.triple
+    return llvm.create_mcjit_compiler(empty, tm)
+
+
+def optimize(mod: llvm.ModuleRef, level: int = 3) -> None:
+    pto = llvm.create_pipeline_tuning_options(speed_level=level)
+    pto.loop_vectorization = level >= 2
+    pto.slp_vectorization = level >= 2
+    pb = llvm.create_pass_builder(target_machine(), pto)
+    pb.getModulePassManager().run(mod, pb)
+
+
+@dataclass
+class NativeFunction:
+    """A compiled module's entry point and its inspectable artifacts."""
+
+    entry: Any  # builtin function taking the entry's parameters positionally
+    llvm_ir: str
+    llvm_opt: str
+    module_ref: llvm.ModuleRef = field(repr=False)
+    keepalive: list[object] = field(default_factory=list, repr=False)
+
+    def assembly(self) -> str:
+        return str(target_machine().emit_assembly(self.module_ref))
+
+
+def compile_module(module: Module, opt_level: int = 3) -> NativeFunction:
+    tm = target_machine()
+    uid = next(_ids)
+    renamed = _unique(module, uid)
+    codegen = ModuleCodegen(renamed, tm.triple, str(tm.target_data))
+    llmod = codegen.emit()
+    keepalive: list[object] = []
+    wrapper_name = f"accir.{uid}.wrapper"
+    build_wrapper(llmod, renamed.entry, codegen.functions[renamed.entry.name], wrapper_name,
+                  keepalive)
+    text = str(llmod)
+    ref = llvm.parse_assembly(text)
+    ref.verify()
+    if opt_level:
+        optimize(ref, opt_level)
+    optimized = str(ref)
+    with _lock:
+        ee = engine()
+        ee.add_module(ref)
+        ee.finalize_object()
+        address = ee.get_function_address(wrapper_name)
+    method = _PyMethodDef(module.entry.name.encode(), address, _METH_FASTCALL, None)
+    entry = _new_cfunction(ctypes.addressof(method), None, None)
+    keepalive.append(method)
+    return NativeFunction(entry, text, optimized, ref, keepalive)
+
+
+def _unique(module: Module, uid: int) -> Module:
+    """Prefix function names with a per-compilation id: every module shares one engine."""
+    return rename_functions(module, lambda name: f"{uid}.{name}")
+

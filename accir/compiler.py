@@ -1,0 +1,84 @@
+"""The compilation driver: frontend -> passes -> backend, for one argument signature."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from accir.diagnostics import Remark
+from accir.frontend.lower import ArgSpec, lower_function
+from accir.ir.nodes import Module
+
+TARGETS = ("auto", "cpu", "interp")
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """Everything that changes the generated code (and so keys the on-disk cache)."""
+
+    target: str = "cpu"
+    pipeline: str | None = None  # None: the default pipeline
+    opt_level: int = 3
+    trust_directives: bool = False
+
+
+@dataclass
+class Specialization:
+    """The compiled form of a function for one argument signature."""
+
+    signature: tuple[ArgSpec, ...]
+    frontend_ir: Module
+    ir: Module
+    entry: Any
+    runtime_args: list[int]
+    hidden: list[np.ndarray]
+    remarks: list[Remark] = field(default_factory=list)
+    native: Any = None  # NativeFunction for target cpu
+
+    def __post_init__(self) -> None:
+        self.direct = not self.hidden and self.runtime_args == list(range(len(self.signature)))
+
+    def __call__(self, args: tuple[Any, ...]) -> Any:
+        if self.direct:
+            return self.entry(*args)
+        return self.entry(*[args[i] for i in self.runtime_args], *self.hidden)
+
+    @property
+    def llvm_ir(self) -> str:
+        return self.native.llvm_ir if self.native else ""
+
+    @property
+    def llvm_opt(self) -> str:
+        return self.native.llvm_opt if self.native else ""
+
+    def assembly(self) -> str:
+        return self.native.assembly() if self.native else ""
+
+
+def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: CompileOptions
+                      ) -> Specialization:
+    lowered = lower_function(py_func, list(specs))
+    module, remarks = run_pipeline(lowered.module, options)
+    hidden = [h.value for h in lowered.hidden]
+    if options.target == "interp":
+        from accir.backends.interp import Interpreter
+
+        interpreter = Interpreter(module)
+        return Specialization(specs, lowered.module, module,
+                              lambda *a: interpreter.run(list(a)), lowered.runtime_args,
+                              hidden, remarks)
+    from accir.backends.llvm_cpu import compile_module
+
+    native = compile_module(module, options.opt_level)
+    return Specialization(specs, lowered.module, module, native.entry, lowered.runtime_args,
+                          hidden, remarks, native)
+
+
+def run_pipeline(module: Module, options: CompileOptions) -> tuple[Module, list[Remark]]:
+    from accir.passes.manager import PassManager, default_pipeline
+
+    manager = PassManager.from_string(options.pipeline or default_pipeline(options.target))
+    result = manager.run(module)
+    return result.module, result.remarks

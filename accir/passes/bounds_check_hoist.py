@@ -1,0 +1,267 @@
+"""bounds-check-hoist: check affine subscripts once per loop instead of once per access.
+
+Python indexing wraps negative indices and raises IndexError out of range, which costs a
+compare and a branch per access and stops vectorisation. For an innermost loop whose accesses
+have subscripts affine in the loop index (other terms invariant in the loop), the subscripts are
+extreme at the first and the last iteration; one test of those before the loop decides that
+every access is in range and non-negative. The loop is versioned: the fast copy has unchecked
+accesses, the original (renumbered) copy runs when the test fails, so the IndexError, or the
+negative-index wrap-around, happens exactly as in Python.
+
+>>> from accir.ir.parser import parse_module
+>>> from accir.ir.printer import print_module
+>>> from accir.analysis.manager import AnalysisManager
+>>> m = parse_module('''
+... func @f(%a: memref<?xf64, C>, %b: memref<?xf64, C>, %n: pyint) -> none {
+...   var %i: pyint
+...   L0: for %i = 1 to %n step 1 {
+...     S0: %a[%i] = %b[(%i - 1)]
+...   }
+... }
+... ''')
+>>> print(print_module(BoundsCheckHoist().run(m, AnalysisManager()).module), end="")
+func @f(%a: memref<?xf64, C>, %b: memref<?xf64, C>, %n: pyint) -> none {
+  var %i: pyint
+  if ((1 < %n) and ((1 < dim(%a, 0)) and ((0 <= (%n - 1)) and (((%n - 1) < dim(%a, 0)) and ((0 < dim(%b, 0)) and ((0 <= (%n - 2)) and ((%n - 2) < dim(%b, 0)))))))) {
+    L0: for %i = 1 to %n step 1 {
+      S0: %a[%i; unchecked] = %b[(%i - 1); unchecked]
+    }
+  } else {
+    L1: for %i = 1 to %n step 1 {
+      S1: %a[%i] = %b[(%i - 1)]
+    }
+  }
+}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from accir.analysis.manager import AnalysisManager
+from accir.ir.affine import Affine, affine_of
+from accir.ir.fold import contains_call, fold_expr
+from accir.ir.nodes import (
+    Alloc,
+    BinOp,
+    Assign,
+    Compare,
+    Const,
+    Dim,
+    Expr,
+    Function,
+    If,
+    Load,
+    Logical,
+    Loop,
+    Module,
+    Stmt,
+    Store,
+    Var,
+    While,
+    walk_stmts,
+)
+from accir.ir.rewrite import Rewriter, iter_exprs
+from accir.ir.types import PYINT
+from accir.passes.base import Pass, PassResult
+from accir.passes.registry import register
+
+
+@register
+@dataclass(frozen=True)
+class BoundsCheckHoist(Pass):
+    name: ClassVar[str] = "bounds-check-hoist"
+    summary: ClassVar[str] = "version innermost loops so affine subscripts are checked once"
+
+    def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
+        functions = tuple(_Hoister(f).function(f) for f in module.functions)
+        if all(a is b for a, b in zip(functions, module.functions, strict=True)):
+            return PassResult(module)
+        return PassResult(Module(functions))
+
+
+class _Hoister(Rewriter):
+    def __init__(self, fn: Function):
+        self.ids = _IdSupply(fn)
+
+    def stmt_Loop(self, loop: Loop) -> Stmt | tuple[Stmt, ...]:
+        if not _is_innermost(loop):
+            return loop
+        plan = _plan(loop)
+        if plan is None:
+            return loop
+        checks, hoisted = plan
+        fast = _Unchecker(hoisted).stmt(loop)
+        slow = self.ids.renumber(loop)
+        return If(_conjunction(checks), (fast,), (slow,), loc=loop.loc)  # type: ignore[arg-type]
+
+
+def _is_innermost(loop: Loop) -> bool:
+    return not any(isinstance(s, (Loop, While)) for s in walk_stmts(loop.body))
+
+
+def _plan(loop: Loop) -> tuple[list[Expr], set[int]] | None:
+    """The guard conditions and the ids of the accesses they make safe, or None."""
+    step = loop.step
+    if not isinstance(step, Const) or step.value == 0:
+        return None
+    if contains_call(loop.start) or contains_call(loop.stop):
+        return None
+    assigned = _assigned_in(loop)
+    if loop.var.name in assigned:
+        return None
+
+    def invariant(leaf: Expr) -> bool:
+        names = {v.name for v in (leaf, *iter_exprs(leaf)) if isinstance(v, Var)}
+        return leaf == loop.var or not names & assigned
+
+    first, last = _first_and_last(loop)
+    checks: list[Expr] = [_runs(loop)]
+    hoisted: set[int] = set()
+    for access in _checked_accesses(loop):
+        conds = _access_checks(access, loop.var, first, last, invariant)
+        if conds is not None:
+            checks += [c for c in conds if c not in checks]
+            hoisted.add(id(access))
+    return (checks, hoisted) if hoisted else None
+
+
+def _assigned_in(loop: Loop) -> set[str]:
+    names: set[str] = set()
+    for s in walk_stmts(loop.body):
+        if isinstance(s, (Assign, Alloc)):
+            names.add(s.target.name)
+        elif isinstance(s, Loop):
+            names.add(s.var.name)
+    return names
+
+
+def _first_and_last(loop: Loop) -> tuple[Expr, Expr]:
+    """The loop index at the first and the last iteration (valid when the loop runs)."""
+    step = int(loop.step.value)  # type: ignore[attr-defined, arg-type]
+    start, stop = loop.start, loop.stop
+    if step == 1:
+        last: Expr = fold_expr(_sub(stop, Const(1, PYINT)))
+    elif step == -1:
+        last = fold_expr(_add(stop, Const(1, PYINT)))
+    else:
+        span = _sub(_sub(stop, start), Const(1 if step > 0 else -1, PYINT))
+        trips = BinOp("//", span, Const(step, PYINT))
+        last = fold_expr(_add(start, BinOp("*", trips, Const(step, PYINT))))
+    return start, last
+
+
+def _runs(loop: Loop) -> Expr:
+    op = "<" if int(loop.step.value) > 0 else ">"  # type: ignore[attr-defined, arg-type]
+    return Compare(op, loop.start, loop.stop)
+
+
+def _checked_accesses(loop: Loop) -> list[Load | Store]:
+    found: list[Load | Store] = []
+    for s in walk_stmts(loop.body):
+        if isinstance(s, Store) and s.checked:
+            found.append(s)
+        found += [e for e in iter_exprs(s) if isinstance(e, Load) and e.checked]
+    return found
+
+
+def _access_checks(access: Load | Store, var: Var, first: Expr, last: Expr,
+                   invariant: Callable[[Expr], bool]) -> list[Expr] | None:
+    """Conditions under which every index of `access` is in range at both ends of the loop;
+    None when an index is not affine (or can never be in range)."""
+    conds: list[Expr] = []
+    for axis, index in enumerate(access.indices):
+        form = affine_of(index, invariant)
+        if form is None:
+            return None
+        size = Dim(access.array, axis)
+        points = [first, last] if form.coefficient(var) else [first]
+        for point in points:
+            value = fold_expr(form.substitute(var, _as_affine(point)).to_expr())
+            for cond in (Compare("<=", Const(0, PYINT), value), Compare("<", value, size)):
+                folded = fold_expr(cond)
+                if isinstance(folded, Const):
+                    if not folded.value:
+                        return None
+                    continue
+                conds.append(folded)
+    return conds
+
+
+def _as_affine(e: Expr) -> Affine:
+    form = affine_of(e)
+    return form if form is not None else Affine(((e, 1),))
+
+
+def _conjunction(conds: list[Expr]) -> Expr:
+    result = conds[-1]
+    for c in reversed(conds[:-1]):
+        result = Logical("and", c, result)
+    return result
+
+
+def _add(a: Expr, b: Expr) -> Expr:
+    return BinOp("+", a, b)
+
+
+def _sub(a: Expr, b: Expr) -> Expr:
+    return BinOp("-", a, b)
+
+
+class _Unchecker(Rewriter):
+    """Marks the planned accesses unchecked."""
+
+    def __init__(self, hoisted: set[int]):
+        self.hoisted = hoisted
+
+    def stmt(self, stmt: Stmt) -> Stmt | tuple[Stmt, ...]:
+        was = id(stmt)
+        new = super().stmt(stmt)
+        if isinstance(new, Store) and was in self.hoisted:
+            return dataclasses.replace(new, checked=False)
+        return new
+
+    def expr(self, expr: Expr) -> Expr:
+        was = id(expr)
+        new = super().expr(expr)
+        if isinstance(new, Load) and was in self.hoisted:
+            return dataclasses.replace(new, checked=False)
+        return new
+
+
+class _IdSupply:
+    """Fresh statement and loop ids for a function (one past the largest in use)."""
+
+    def __init__(self, fn: Function):
+        used = {"S": -1, "L": -1}
+        for s in walk_stmts(fn.body):
+            for attr in ("sid", "lid"):
+                m = re.fullmatch(r"([SL])(\d+)", getattr(s, attr, "") or "")
+                if m:
+                    used[m.group(1)] = max(used[m.group(1)], int(m.group(2)))
+        self.next = {k: v + 1 for k, v in used.items()}
+
+    def fresh(self, kind: str) -> str:
+        n = self.next[kind]
+        self.next[kind] = n + 1
+        return f"{kind}{n}"
+
+    def renumber(self, stmt: Stmt) -> Stmt:
+        supply = self
+
+        class _Renumber(Rewriter):
+            def stmt(self, s: Stmt) -> Stmt | tuple[Stmt, ...]:
+                new = super().stmt(s)
+                assert not isinstance(new, tuple)
+                for attr, kind in (("sid", "S"), ("lid", "L")):
+                    if hasattr(new, attr):
+                        new = dataclasses.replace(new, **{attr: supply.fresh(kind)})
+                return new
+
+        result = _Renumber().stmt(stmt)
+        assert not isinstance(result, tuple)
+        return result
