@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from accir.backends.llvm_cpu import ALIASED
 from accir.compiler import TARGETS, CompileOptions, Specialization, compile_signature
 from accir.diagnostics import AccirError, Remark, UnsupportedError
 from accir.frontend.lower import ArgSpec
@@ -77,6 +78,7 @@ class CompiledFunction:
         self.target = "cpu" if target == "auto" else target
         self.options = CompileOptions(target=self.target, **options)
         self._specializations: dict[tuple[ArgSpec, ...], Specialization] = {}
+        self._aliased: dict[tuple[ArgSpec, ...], Specialization] = {}  # for overlapping arrays
         self._lock = threading.Lock()
         self._params = list(inspect.signature(py_func).parameters)
 
@@ -93,22 +95,27 @@ class CompiledFunction:
         spec = self._specializations.get(key)
         if spec is None:
             spec = self._compile(key)
-        return spec(args)
+        result = spec(args)
+        if result is ALIASED:  # arrays share memory: run the version that allows it
+            result = self._compile(key, aliased=True)(args)
+        return result
 
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         bound = inspect.signature(self.py_func).bind(*args, **kwargs)
         bound.apply_defaults()
         return tuple(bound.arguments.values())
 
-    def _compile(self, key: tuple[ArgSpec, ...]) -> Specialization:
+    def _compile(self, key: tuple[ArgSpec, ...], aliased: bool = False) -> Specialization:
+        table = self._aliased if aliased else self._specializations
         with self._lock:
-            spec = self._specializations.get(key)
+            spec = table.get(key)
             if spec is None:
                 try:
-                    spec = compile_signature(self.py_func, key, self.options)
+                    spec = compile_signature(self.py_func, key, self.options,
+                                             assume_noalias=not aliased)
                 except AccirError as err:
                     raise err.with_traceback(None) from None
-                self._specializations[key] = spec
+                table[key] = spec
         return spec
 
     def compile_for(self, *args: Any) -> Specialization:

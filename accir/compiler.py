@@ -57,8 +57,10 @@ class Specialization:
         return self.native.assembly() if self.native else ""
 
 
-def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: CompileOptions
-                      ) -> Specialization:
+def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: CompileOptions,
+                      assume_noalias: bool = True) -> Specialization:
+    """Compile `py_func` for one signature. With `assume_noalias` the native code assumes
+    written arrays share no memory with other arrays and returns ALIASED when they do."""
     lowered = lower_function(py_func, list(specs))
     module, remarks = run_pipeline(lowered.module, options)
     hidden = [h.value for h in lowered.hidden]
@@ -71,7 +73,7 @@ def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: Compile
                               hidden, remarks)
     from accir.backends.llvm_cpu import compile_module
 
-    native = compile_module(module, options.opt_level)
+    native = compile_module(module, options.opt_level, assume_noalias)
     return Specialization(specs, lowered.module, module, native.entry, lowered.runtime_args,
                           hidden, remarks, native)
 

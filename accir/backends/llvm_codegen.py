@@ -118,7 +118,7 @@ class FunctionCodegen(ExprCodegen):
             if isinstance(p.type, ArrayType):
                 slot = self.array_slot(p.name, p.type, owned=False)
                 data = next(args)
-                if self.mc.noalias:
+                if self.mc.noalias and self.fn is self.mc.ir.entry:
                     data.add_attribute("noalias")
                 self.builder.store(data, slot.data)
                 for dim in slot.shape + slot.strides:

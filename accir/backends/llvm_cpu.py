@@ -16,6 +16,8 @@ from accir.backends.llvm_codegen import ModuleCodegen
 from accir.backends.llvm_wrapper import build_wrapper
 from accir.ir.nodes import Module
 from accir.ir.rewrite import rename_functions
+from accir.ir.types import ArrayType
+from accir.ir.uses import written_arrays
 
 _METH_FASTCALL = 0x0080
 _lock = threading.Lock()
@@ -36,8 +38,7 @@ _new_cfunction.restype = ctypes.py_object
 _new_cfunction.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.py_object]
 
 
-@cache
-def target_machine() -> llvm.TargetMachine:
+def _new_target_machine() -> llvm.TargetMachine:
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     target = llvm.Target.from_default_triple()
@@ -49,9 +50,16 @@ def target_machine() -> llvm.TargetMachine:
 
 
 @cache
+def target_machine() -> llvm.TargetMachine:
+    """The host target machine, for optimisation and assembly listings."""
+    return _new_target_machine()
+
+
+@cache
 def engine() -> llvm.ExecutionEngine:
-    """One MCJIT engine for the process; every compiled module is added to it."""
-    tm = target_machine()
+    """One MCJIT engine for the process; every compiled module is added to it. The engine
+    owns its target machine, so it gets one of its own."""
+    tm = _new_target_machine()
     empty = llvm.parse_assembly("")
     empty.triple = tm.triple
     return llvm.create_mcjit_compiler(empty, tm)
@@ -79,16 +87,31 @@ class NativeFunction:
         return str(target_machine().emit_assembly(self.module_ref))
 
 
-def compile_module(module: Module, opt_level: int = 3) -> NativeFunction:
+class _Aliased:
+    """Returned by a compiled function whose noalias assumption does not hold for the
+    arguments it was given (two of them share memory and one is written)."""
+
+    def __repr__(self) -> str:
+        return "<accir.ALIASED>"
+
+
+ALIASED = _Aliased()
+
+
+def compile_module(module: Module, opt_level: int = 3, assume_noalias: bool = True
+                   ) -> NativeFunction:
+    """Compile a module; with `assume_noalias` (and two or more arrays, one written) the entry
+    is compiled for arrays that share no memory, and returns ALIASED when they do."""
     tm = target_machine()
     uid = next(_ids)
     renamed = _unique(module, uid)
-    codegen = ModuleCodegen(renamed, tm.triple, str(tm.target_data))
+    noalias = assume_noalias and _may_alias(renamed)
+    codegen = ModuleCodegen(renamed, tm.triple, str(tm.target_data), noalias=noalias)
     llmod = codegen.emit()
     keepalive: list[object] = []
     wrapper_name = f"accir.{uid}.wrapper"
-    build_wrapper(llmod, renamed.entry, codegen.functions[renamed.entry.name], wrapper_name,
-                  keepalive)
+    build_wrapper(llmod, renamed, renamed.entry, codegen.functions[renamed.entry.name], wrapper_name,
+                  keepalive, ALIASED if noalias else None)
     text = str(llmod)
     ref = llvm.parse_assembly(text)
     ref.verify()
@@ -104,6 +127,13 @@ def compile_module(module: Module, opt_level: int = 3) -> NativeFunction:
     entry = _new_cfunction(ctypes.addressof(method), None, None)
     keepalive.append(method)
     return NativeFunction(entry, text, optimized, ref, keepalive)
+
+
+def _may_alias(module: Module) -> bool:
+    """Whether the entry has two array parameters of which at least one is written."""
+    arrays = [p.name for p in module.entry.params if isinstance(p.type, ArrayType)]
+    written = written_arrays(module, module.entry)
+    return len(arrays) >= 2 and bool(written & set(arrays))
 
 
 def _unique(module: Module, uid: int) -> Module:

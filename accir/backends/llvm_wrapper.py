@@ -14,8 +14,9 @@ import numpy as np
 
 from accir.backends import llvm_types as lt
 from accir.backends.errors import all_kinds
-from accir.ir.nodes import Function, Store, walk_stmts
+from accir.ir.nodes import Function, Module
 from accir.ir.types import ArrayType, NoneType, ScalarType
+from accir.ir.uses import written_arrays
 
 # PyArrayObject field offsets (PyObject_HEAD is 16 bytes on 64-bit CPython)
 ARRAY_DATA, ARRAY_DIMS, ARRAY_STRIDES, ARRAY_FLAGS = 16, 32, 40, 64
@@ -23,8 +24,10 @@ NPY_ARRAY_WRITEABLE = 0x0400
 
 
 class WrapperBuilder:
-    def __init__(self, module: ll.Module, fn: Function, kernel: ll.Function, name: str,
-                 keepalive: list[object]):
+    def __init__(self, module: ll.Module, ir: Module, fn: Function, kernel: ll.Function,
+                 name: str, keepalive: list[object], aliased: object | None = None):
+        self.ir = ir
+        self.aliased = aliased
         self.module = module
         self.fn = fn
         self.kernel = kernel
@@ -49,16 +52,21 @@ class WrapperBuilder:
 
     def build(self) -> ll.Function:
         b = self.builder
-        written = {s.array.name for s in walk_stmts(self.fn.body) if isinstance(s, Store)}
+        written = written_arrays(self.ir, self.fn)
         kernel_args: list[ll.Value] = []
+        arrays: list[tuple[list[ll.Value], ArrayType, bool]] = []
         for k, p in enumerate(self.fn.params):
             obj = b.load(b.gep(self.wrapper.args[1], [lt.int_const(k)], source_etype=lt.PTR),
                          typ=lt.PTR)
             if isinstance(p.type, ArrayType):
-                kernel_args += self.unpack_array(obj, p.type, p.name in written)
+                unpacked = self.unpack_array(obj, p.type, p.name in written)
+                arrays.append((unpacked, p.type, p.name in written))
+                kernel_args += unpacked
             else:
                 assert isinstance(p.type, ScalarType)
                 kernel_args.append(self.unpack_scalar(obj, p.type))
+        if self.aliased is not None:
+            self.check_overlap(arrays)
         ret_type = lt.value_type(self.fn.ret) if isinstance(self.fn.ret, ScalarType) else lt.I8
         ret = b.alloca(ret_type, name="ret")
         err = b.alloca(lt.ERROR_RECORD, name="err")
@@ -118,6 +126,39 @@ class WrapperBuilder:
         v = b.call(self.api(name, lt.I64, [lt.PTR]), [obj])
         self.check_error(b.icmp_signed("==", v, lt.int_const(-1)))
         return b.trunc(v, ll.IntType(ty.bits)) if ty.bits < 64 else v
+
+    def check_overlap(self, arrays: list[tuple[list[ll.Value], ArrayType, bool]]) -> None:
+        """The kernel assumes arrays it writes share no memory with other arrays (noalias);
+        when two do, return the `aliased` sentinel so the caller runs a safe version."""
+        b = self.builder
+        extents = [self.extent(unpacked, ty) for unpacked, ty, _ in arrays]
+        for i in range(len(arrays)):
+            for j in range(i + 1, len(arrays)):
+                if not (arrays[i][2] or arrays[j][2]):
+                    continue  # reading the same memory twice is fine
+                (lo1, hi1), (lo2, hi2) = extents[i], extents[j]
+                overlap = b.and_(b.icmp_unsigned("<", lo1, hi2), b.icmp_unsigned("<", lo2, hi1))
+                with b.if_then(overlap, likely=False):
+                    self.keepalive.append(self.aliased)
+                    sentinel = b.inttoptr(lt.int_const(id(self.aliased)), lt.PTR)
+                    b.call(self.api("Py_IncRef", lt.VOID, [lt.PTR]), [sentinel])
+                    b.ret(sentinel)
+
+    def extent(self, unpacked: list[ll.Value], ty: ArrayType) -> tuple[ll.Value, ll.Value]:
+        """[lo, hi) byte addresses an array's elements occupy; empty arrays occupy nothing."""
+        b = self.builder
+        data = b.ptrtoint(unpacked[0], lt.I64)
+        shape, strides = unpacked[1 : 1 + ty.ndim], unpacked[1 + ty.ndim :]
+        zero = lt.int_const(0)
+        lo, hi = data, b.add(data, lt.int_const(ty.dtype.dtype.itemsize))
+        empty = ll.Constant(lt.I1, 0)
+        for n, s in zip(shape, strides, strict=True):
+            span = b.mul(b.sub(n, lt.int_const(1)), s)
+            negative = b.icmp_signed("<", s, zero)
+            lo = b.add(lo, b.select(negative, span, zero))
+            hi = b.add(hi, b.select(negative, zero, span))
+            empty = b.or_(empty, b.icmp_signed("==", n, zero))
+        return b.select(empty, data, lo), b.select(empty, data, hi)
 
     def check_error(self, maybe: ll.Value) -> None:
         """After a C-API conversion that returned its error value: leave if an error is set."""
@@ -202,9 +243,10 @@ class WrapperBuilder:
         return result
 
 
-def build_wrapper(module: ll.Module, fn: Function, kernel: ll.Function, name: str,
-                  keepalive: list[object]) -> ll.Function:
-    return WrapperBuilder(module, fn, kernel, name, keepalive).build()
+def build_wrapper(module: ll.Module, ir: Module, fn: Function, kernel: ll.Function, name: str,
+                  keepalive: list[object], aliased: object | None = None) -> ll.Function:
+    """The METH_FASTCALL entry point for `fn` (the entry of `ir`) calling `kernel`."""
+    return WrapperBuilder(module, ir, fn, kernel, name, keepalive, aliased).build()
 
 
 _ = np

@@ -110,11 +110,10 @@ class ModuleLowerer:
         self.used_names[base] = count + 1
         return base if count == 0 else f"{base}.{count}"
 
-    def global_array(self, value: np.ndarray, lowerer: LowererBase) -> Var:
+    def global_array(self, value: np.ndarray, base: str, lowerer: LowererBase) -> Var:
+        """The hidden parameter through which functions read a module-global array."""
         hidden = self.arrays.get(id(value))
         if hidden is None:
-            node = lowerer.current_node
-            base = node.id if isinstance(node, ast.Name) else "array"
             name = f"g.{base}"
             taken = {h.var.name for h in self.arrays.values()}
             k = 1

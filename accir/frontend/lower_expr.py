@@ -162,11 +162,12 @@ class ExprLowering(LowererBase):
         if name in self.local_names or name in self.params:
             return self.read_var(name, node)
         try:
-            return Static(self.scope.lookup(name))
+            value = self.scope.lookup(name)
         except KeyError:
-            raise UnsupportedError(
-                f"name '{name}' is not defined", self.loc(node)
-            ) from None
+            raise UnsupportedError(f"name '{name}' is not defined", self.loc(node)) from None
+        if isinstance(value, np.ndarray):  # arrays are always runtime values
+            return self.global_array(value, node)
+        return Static(value)
 
     def expr_Attribute(self, node: ast.Attribute) -> Value:
         base = self.value(node.value)
@@ -219,7 +220,8 @@ class ExprLowering(LowererBase):
             raise UnsupportedError(
                 f"arrays of dtype {value.dtype} are not supported", self.loc(node)
             )
-        return self.module.global_array(value, self)
+        hint = node.id if isinstance(node, ast.Name) else "array"
+        return self.module.global_array(value, hint, self)
 
     # ------------------------------------------------------------------ subscripts
 

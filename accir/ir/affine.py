@@ -64,7 +64,7 @@ class Affine:
         """An IR expression (pyint) computing this form."""
         result: Expr | None = None
         for leaf, c in self.terms:
-            term = leaf if leaf.type == PYINT else Cast(leaf, PYINT)  # type: ignore[arg-type]
+            term = leaf if leaf.type == PYINT else Cast(leaf, PYINT)
             if c == -1 and result is not None:
                 result = BinOp("-", result, term)
                 continue

@@ -27,7 +27,6 @@ from accir.ir.nodes import (
     Module,
     Select,
     UnaryOp,
-    Var,
 )
 from accir.ir.rewrite import Rewriter, iter_exprs
 from accir.ir.types import ScalarType
@@ -49,7 +48,7 @@ def to_const(value: Any, ty: ScalarType, like: Expr) -> Const | None:
         value = value.item()
     if not isinstance(value, (bool, int, float, complex)):
         return None
-    if ty.is_int and not ty.is_bool:
+    if ty.is_int and not ty.is_bool and not isinstance(value, complex):
         value = int(value)
     return Const(value, ty, loc=like.loc)
 
@@ -91,9 +90,9 @@ class Folder(Rewriter):
 
     def expr_UnaryOp(self, e: UnaryOp) -> Expr:
         inner = e.operand
-        if e.op == "not" and isinstance(inner, UnaryOp) and inner.op == "not":
-            if inner.operand.type == e.type:
-                return inner.operand
+        if (e.op == "not" and isinstance(inner, UnaryOp) and inner.op == "not"
+                and inner.operand.type == e.type):
+            return inner.operand
         return e
 
     def expr_Cast(self, e: Cast) -> Expr:

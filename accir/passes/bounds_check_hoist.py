@@ -43,12 +43,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from accir.analysis.manager import AnalysisManager
+from accir.diagnostics import Remark
 from accir.ir.affine import Affine, affine_of
 from accir.ir.fold import contains_call, fold_expr
 from accir.ir.nodes import (
-    Alloc,
     BinOp,
-    Assign,
     Compare,
     Const,
     Dim,
@@ -67,6 +66,7 @@ from accir.ir.nodes import (
 )
 from accir.ir.rewrite import Rewriter, iter_exprs
 from accir.ir.types import PYINT
+from accir.ir.uses import assigned_in
 from accir.passes.base import Pass, PassResult
 from accir.passes.registry import register
 
@@ -78,71 +78,88 @@ class BoundsCheckHoist(Pass):
     summary: ClassVar[str] = "version innermost loops so affine subscripts are checked once"
 
     def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
-        functions = tuple(_Hoister(f).function(f) for f in module.functions)
+        hoisters = [_Hoister(f) for f in module.functions]
+        functions = tuple(h.function(f) for h, f in zip(hoisters, module.functions, strict=True))
+        remarks = tuple(r for h in hoisters for r in h.remarks)
         if all(a is b for a, b in zip(functions, module.functions, strict=True)):
-            return PassResult(module)
-        return PassResult(Module(functions))
+            return PassResult(module, remarks=remarks)
+        return PassResult(Module(functions), remarks=remarks)
+
+
+@dataclass
+class _Plan:
+    checks: list[Expr]
+    hoisted: set[int]  # ids of the accesses the checks make safe
+    kept: int  # checked accesses left as they are
 
 
 class _Hoister(Rewriter):
     def __init__(self, fn: Function):
         self.ids = _IdSupply(fn)
+        self.remarks: list[Remark] = []
 
     def stmt_Loop(self, loop: Loop) -> Stmt | tuple[Stmt, ...]:
         if not _is_innermost(loop):
             return loop
-        plan = _plan(loop)
+        plan, reason = _plan(loop)
         if plan is None:
+            if reason:
+                self.remark(loop, "checks-kept", f"subscripts checked at every access: {reason}")
             return loop
-        checks, hoisted = plan
-        fast = _Unchecker(hoisted).stmt(loop)
+        fast = _Unchecker(plan.hoisted).stmt(loop)
         slow = self.ids.renumber(loop)
-        return If(_conjunction(checks), (fast,), (slow,), loc=loop.loc)  # type: ignore[arg-type]
+        message = f"{len(plan.hoisted)} subscript(s) checked once before the loop"
+        if plan.kept:
+            message += f"; {plan.kept} non-affine subscript(s) still checked at every access"
+        self.remark(loop, "checks-hoisted", message)
+        return If(_conjunction(plan.checks), (fast,), (slow,), loc=loop.loc)  # type: ignore[arg-type]
+
+    def remark(self, loop: Loop, kind: str, message: str) -> None:
+        where = loop.loc
+        self.remarks.append(Remark(kind, f"loop over '{loop.var.name}': {message}",
+                                   where.file if where else "", where.line if where else 0,
+                                   BoundsCheckHoist.name))
 
 
 def _is_innermost(loop: Loop) -> bool:
     return not any(isinstance(s, (Loop, While)) for s in walk_stmts(loop.body))
 
 
-def _plan(loop: Loop) -> tuple[list[Expr], set[int]] | None:
-    """The guard conditions and the ids of the accesses they make safe, or None."""
+def _plan(loop: Loop) -> tuple[_Plan | None, str | None]:
+    """The guard and the accesses it makes safe; or None and why not (None: nothing to do)."""
+    accesses = _checked_accesses(loop)
+    if not accesses:
+        return None, None
     step = loop.step
     if not isinstance(step, Const) or step.value == 0:
-        return None
+        return None, "the loop step is not a constant"
     if contains_call(loop.start) or contains_call(loop.stop):
-        return None
-    assigned = _assigned_in(loop)
+        return None, "the loop bounds call a function"
+    assigned = assigned_in(loop.body)
     if loop.var.name in assigned:
-        return None
+        return None, f"the loop body assigns '{loop.var.name}'"
 
     def invariant(leaf: Expr) -> bool:
         names = {v.name for v in (leaf, *iter_exprs(leaf)) if isinstance(v, Var)}
         return leaf == loop.var or not names & assigned
 
     first, last = _first_and_last(loop)
-    checks: list[Expr] = [_runs(loop)]
-    hoisted: set[int] = set()
-    for access in _checked_accesses(loop):
+    plan = _Plan([_runs(loop)], set(), 0)
+    for access in accesses:
         conds = _access_checks(access, loop.var, first, last, invariant)
-        if conds is not None:
-            checks += [c for c in conds if c not in checks]
-            hoisted.add(id(access))
-    return (checks, hoisted) if hoisted else None
-
-
-def _assigned_in(loop: Loop) -> set[str]:
-    names: set[str] = set()
-    for s in walk_stmts(loop.body):
-        if isinstance(s, (Assign, Alloc)):
-            names.add(s.target.name)
-        elif isinstance(s, Loop):
-            names.add(s.var.name)
-    return names
+        if conds is None:
+            plan.kept += 1
+            continue
+        plan.checks += [c for c in conds if c not in plan.checks]
+        plan.hoisted.add(id(access))
+    if not plan.hoisted:
+        return None, "no subscript is affine in the loop index with invariant other terms"
+    return plan, None
 
 
 def _first_and_last(loop: Loop) -> tuple[Expr, Expr]:
     """The loop index at the first and the last iteration (valid when the loop runs)."""
-    step = int(loop.step.value)  # type: ignore[attr-defined, arg-type]
+    step = _step(loop)
     start, stop = loop.start, loop.stop
     if step == 1:
         last: Expr = fold_expr(_sub(stop, Const(1, PYINT)))
@@ -155,8 +172,13 @@ def _first_and_last(loop: Loop) -> tuple[Expr, Expr]:
     return start, last
 
 
+def _step(loop: Loop) -> int:
+    assert isinstance(loop.step, Const)
+    return int(loop.step.value)  # type: ignore[arg-type]
+
+
 def _runs(loop: Loop) -> Expr:
-    op = "<" if int(loop.step.value) > 0 else ">"  # type: ignore[attr-defined, arg-type]
+    op = "<" if _step(loop) > 0 else ">"
     return Compare(op, loop.start, loop.stop)
 
 
@@ -259,7 +281,7 @@ class _IdSupply:
                 assert not isinstance(new, tuple)
                 for attr, kind in (("sid", "S"), ("lid", "L")):
                     if hasattr(new, attr):
-                        new = dataclasses.replace(new, **{attr: supply.fresh(kind)})
+                        new = dataclasses.replace(new, **{attr: supply.fresh(kind)})  # type: ignore[type-var]
                 return new
 
         result = _Renumber().stmt(stmt)

@@ -34,7 +34,6 @@ from accir.analysis.manager import AnalysisManager
 from accir.frontend.directives import Directive, Subarray
 from accir.ir.fold import Folder, cannot_raise
 from accir.ir.nodes import (
-    AccStmt,
     Assign,
     Break,
     Const,
@@ -101,9 +100,9 @@ class _Simplifier(Folder):
         return s
 
     def stmt_Loop(self, s: Loop) -> Stmt | tuple[Stmt, ...]:
-        bounds = (s.start, s.stop, s.step)
-        if all(isinstance(b, Const) for b in bounds):
-            start, stop, step = (int(b.value) for b in bounds)  # type: ignore[attr-defined, arg-type]
+        bounds = [b.value for b in (s.start, s.stop, s.step) if isinstance(b, Const)]
+        if len(bounds) == 3:
+            start, stop, step = (int(v) for v in bounds)  # type: ignore[arg-type]
             if step != 0 and len(range(start, stop, step)) == 0:
                 return ()
         return s
@@ -127,12 +126,13 @@ def read_names(fn: Function) -> set[str]:
     for stmt in walk_stmts(fn.body):
         for e in _read_exprs(stmt):
             names.update(v.name for v in (e, *iter_exprs(e)) if isinstance(v, Var))
-        if isinstance(stmt, (Region, AccStmt)) or (isinstance(stmt, Loop) and stmt.directive):
-            names.update(_directive_names(stmt.directive))  # type: ignore[union-attr, arg-type]
+        directive = getattr(stmt, "directive", None)
+        if directive is not None:
+            names.update(_directive_names(directive))
     return names
 
 
-def _read_exprs(stmt: Stmt) -> list:  # type: ignore[type-arg]
+def _read_exprs(stmt: Stmt) -> list:
     if isinstance(stmt, Assign):
         return [stmt.value]
     if isinstance(stmt, (Loop, While, If, Region)):
