@@ -8,16 +8,24 @@ files instead (review the result with `git diff tests/golden`). See tests/golden
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 if TYPE_CHECKING:
     from accir.ir.nodes import Module
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# Hypothesis profiles: "dev" (default) explores more, "ci" keeps the suite within budget.
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.register_profile("ci", max_examples=40, deadline=None, print_blob=True)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 

@@ -343,7 +343,7 @@ def test_lark_errors_never_escape() -> None:
             parse_module(text)
 
 
-ROUND_TRIP = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ROUND_TRIP = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @ROUND_TRIP

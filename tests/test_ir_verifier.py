@@ -209,7 +209,7 @@ def test_nodes_built_without_locations() -> None:
     assert "break (in acc region)" in info.value.message
 
 
-VALID = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+VALID = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @VALID

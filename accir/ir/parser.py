@@ -80,6 +80,13 @@ def _lark() -> Lark:
     return Lark(grammar, start="module", parser="lalr", propagate_positions=True)
 
 
+def strip_comments(text: str) -> str:
+    """Blank out comment lines (`// ...`, e.g. IR dump banners), keeping line numbers. A
+    line of IR never starts with `//`."""
+    lines = text.split("\n")
+    return "\n".join("" if line.lstrip().startswith("//") else line for line in lines)
+
+
 def parse_module(text: str, filename: str = "<ir>") -> Module:
     """Parse the text of a module (one or more functions)."""
     tree = _parse(text, filename)
@@ -98,7 +105,7 @@ def parse_function(text: str, filename: str = "<ir>") -> Function:
 
 def _parse(text: str, filename: str) -> Tree:
     try:
-        return _lark().parse(text)
+        return _lark().parse(strip_comments(text))
     except UnexpectedInput as e:
         raise _syntax_error(e, text, filename) from None
     except LarkError as e:  # pragma: no cover - defensive

@@ -19,7 +19,6 @@ cached analysis stays valid); a changed module keeps only the analyses named in 
 from __future__ import annotations
 
 import dataclasses
-import typing
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from accir.analysis.manager import AnalysisManager
 
 OPTION_TYPES = (bool, int, str)
+_OPTION_TYPE_NAMES = {t.__name__: t for t in OPTION_TYPES}
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,12 @@ class Option:
     """One option of a pass: a dataclass field of type bool, int or str."""
 
     name: str
-    type: type
+    type: type | str  # a str names an unsupported type; `register` rejects it
     default: object
 
     def describe(self) -> str:
-        return f"{self.name}={format_value(self.default)} ({self.type.__name__})"
+        kind = self.type if isinstance(self.type, str) else self.type.__name__
+        return f"{self.name}={format_value(self.default)} ({kind})"
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,14 @@ class Pass(ABC):
     @classmethod
     def options(cls) -> dict[str, Option]:
         """The options of this pass, in declaration order."""
-        hints = typing.get_type_hints(cls)
         result = {}
         for f in dataclasses.fields(cls):
             default = f.default
             if default is dataclasses.MISSING and f.default_factory is not dataclasses.MISSING:
                 default = f.default_factory()
-            result[f.name] = Option(f.name, hints[f.name], default)
+            # Annotations are strings under `from __future__ import annotations`.
+            kind = _OPTION_TYPE_NAMES.get(f.type, f.type) if isinstance(f.type, str) else f.type
+            result[f.name] = Option(f.name, kind, default)
         return result
 
     def with_options_string(self) -> str:

@@ -6,7 +6,10 @@ style: ``normalize,loop-unroll{factor=8 inner-only=true}``. It prints back uncha
 in declaration order, and only options that differ from their defaults.
 
 The module is verified before the first pass (as pass "input") and after every pass; the error
-names the pass. `Instruments` print, time and dump the IR along the way.
+names the pass. `Instruments` print, time and dump the IR along the way. When a pass raises (or
+leaves IR that does not verify), the reproducer instrument writes the pass's input IR under a
+header `// accir-reproducer: pipeline="<whole pipeline>" failing-pass="<pass{options}>"`;
+`accir-dump FILE` re-runs the failing pass on it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
@@ -88,9 +90,11 @@ class PassManager:
         self.passes = list(passes)
         self.instruments = instruments or Instruments()
         names = sorted({p.name for p in self.passes})
-        for name in sorted(self.instruments.print_after - set(names)):
-            raise PipelineError(f"cannot print the IR after pass '{name}': it is not in the "
-                                "pipeline", did_you_mean(name, names, "passes in the pipeline"))
+        absent = sorted(self.instruments.print_after - set(names))
+        if absent:
+            raise PipelineError(f"cannot print the IR after pass '{absent[0]}': it is not in "
+                                "the pipeline", did_you_mean(absent[0], names,
+                                                             "passes in the pipeline"))
 
     @classmethod
     def from_string(cls, pipeline: str, instruments: Instruments | None = None) -> PassManager:
@@ -104,10 +108,9 @@ class PassManager:
         start = perf_counter()
         verify_module(module, "input")
         result = PipelineResult(module, verify_seconds=perf_counter() - start)
-        dumps = _dump_paths(inst.dump_dir)
-        _write(next(dumps, None), "input", module)
+        _dump(inst.dump_dir, 0, "input", module)
         analyses = AnalysisManager()
-        for p in self.passes:
+        for index, p in enumerate(self.passes, 1):
             before = result.module
             out = self._step(p, before, analyses, result)
             changed = out.module is not before
@@ -117,7 +120,7 @@ class PassManager:
             result.remarks.extend(_attributed(out.remarks, p.name))
             if inst.should_print(p.name, changed):
                 inst.out.write(f"{BANNER.format(p.name)}\n{print_module(out.module)}\n")
-            _write(next(dumps, None), p.name, out.module)
+            _dump(inst.dump_dir, index, p.name, out.module)
         if inst.time_passes:
             inst.out.write(result.format_timings())
         return result
@@ -152,21 +155,12 @@ def _attributed(remarks: tuple[Remark, ...], pass_name: str) -> list[Remark]:
     return [r if r.pass_name else dataclasses.replace(r, pass_name=pass_name) for r in remarks]
 
 
-def _dump_paths(dump_dir: str | Path | None) -> Iterator[Path]:
-    """Numbered dump file stems (`dir/00`, `dir/01`, ...), or nothing without a directory."""
-    if dump_dir is None:
-        return
-    root = Path(dump_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    index = 0
-    while True:
-        yield root / f"{index:02d}"
-        index += 1
-
-
-def _write(stem: Path | None, name: str, module: Module) -> None:
-    if stem is not None:
-        stem.with_name(f"{stem.name}-{name}.accir").write_text(print_module(module))
+def _dump(dump_dir: str | Path | None, index: int, name: str, module: Module) -> None:
+    """Write `dump_dir/NN-<name>.accir` (nothing without a directory)."""
+    if dump_dir is not None:
+        root = Path(dump_dir)
+        root.mkdir(parents=True, exist_ok=True)
+        (root / f"{index:02d}-{name}.accir").write_text(print_module(module))
 
 
 def format_timings(timings: list[tuple[str, float]], verify_seconds: float = 0.0) -> str:
