@@ -10,6 +10,7 @@ import numpy as np
 from accir.diagnostics import Remark
 from accir.frontend.lower import ArgSpec, lower_function
 from accir.ir.nodes import Module
+from accir.passes.manager import PassManager, PipelineResult, default_pipeline
 
 TARGETS = ("auto", "cpu", "interp")
 
@@ -36,6 +37,7 @@ class Specialization:
     hidden: list[np.ndarray]
     remarks: list[Remark] = field(default_factory=list)
     native: Any = None  # NativeFunction for target cpu
+    changed_by: list[str] = field(default_factory=list)  # passes that changed the IR
 
     def __post_init__(self) -> None:
         self.direct = not self.hidden and self.runtime_args == list(range(len(self.signature)))
@@ -62,7 +64,8 @@ def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: Compile
     """Compile `py_func` for one signature. With `assume_noalias` the native code assumes
     written arrays share no memory with other arrays and returns ALIASED when they do."""
     lowered = lower_function(py_func, list(specs))
-    module, remarks = run_pipeline(lowered.module, options)
+    pipeline = run_pipeline(lowered.module, options)
+    module, remarks = pipeline.module, pipeline.remarks
     hidden = [h.value for h in lowered.hidden]
     if options.target == "interp":
         from accir.backends.interp import Interpreter
@@ -70,17 +73,14 @@ def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: Compile
         interpreter = Interpreter(module)
         return Specialization(specs, lowered.module, module,
                               lambda *a: interpreter.run(list(a)), lowered.runtime_args,
-                              hidden, remarks)
+                              hidden, remarks, changed_by=pipeline.changed)
     from accir.backends.llvm_cpu import compile_module
 
     native = compile_module(module, options.opt_level, assume_noalias)
     return Specialization(specs, lowered.module, module, native.entry, lowered.runtime_args,
-                          hidden, remarks, native)
+                          hidden, remarks, native, changed_by=pipeline.changed)
 
 
-def run_pipeline(module: Module, options: CompileOptions) -> tuple[Module, list[Remark]]:
-    from accir.passes.manager import PassManager, default_pipeline
-
+def run_pipeline(module: Module, options: CompileOptions) -> PipelineResult:
     manager = PassManager.from_string(options.pipeline or default_pipeline(options.target))
-    result = manager.run(module)
-    return result.module, result.remarks
+    return manager.run(module)

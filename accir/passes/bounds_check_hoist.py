@@ -22,7 +22,7 @@ negative-index wrap-around, happens exactly as in Python.
 >>> print(print_module(BoundsCheckHoist().run(m, AnalysisManager()).module), end="")
 func @f(%a: memref<?xf64, C>, %b: memref<?xf64, C>, %n: pyint) -> none {
   var %i: pyint
-  if ((1 < %n) and ((1 < dim(%a, 0)) and ((0 <= (%n - 1)) and (((%n - 1) < dim(%a, 0)) and ((0 < dim(%b, 0)) and ((0 <= (%n - 2)) and ((%n - 2) < dim(%b, 0)))))))) {
+  if ((1 < %n) and (((%n - 1) < dim(%a, 0)) and ((%n - 2) < dim(%b, 0)))) {
     L0: for %i = 1 to %n step 1 {
       S0: %a[%i; unchecked] = %b[(%i - 1); unchecked]
     }
@@ -146,7 +146,7 @@ def _plan(loop: Loop) -> tuple[_Plan | None, str | None]:
     first, last = _first_and_last(loop)
     plan = _Plan([_runs(loop)], set(), 0)
     for access in accesses:
-        conds = _access_checks(access, loop.var, first, last, invariant)
+        conds = _access_checks(access, loop, first, last, invariant)
         if conds is None:
             plan.kept += 1
             continue
@@ -191,27 +191,42 @@ def _checked_accesses(loop: Loop) -> list[Load | Store]:
     return found
 
 
-def _access_checks(access: Load | Store, var: Var, first: Expr, last: Expr,
+def _access_checks(access: Load | Store, loop: Loop, first: Expr, last: Expr,
                    invariant: Callable[[Expr], bool]) -> list[Expr] | None:
-    """Conditions under which every index of `access` is in range at both ends of the loop;
-    None when an index is not affine (or can never be in range)."""
+    """Conditions under which every index of `access` is in range on every iteration; None
+    when an index is not affine (or can never be in range).
+
+    An affine index moves monotonically, so (given that the loop runs) it is smallest at one
+    end of the loop and largest at the other: one lower and one upper check suffice."""
     conds: list[Expr] = []
     for axis, index in enumerate(access.indices):
         form = affine_of(index, invariant)
         if form is None:
             return None
-        size = Dim(access.array, axis)
-        points = [first, last] if form.coefficient(var) else [first]
-        for point in points:
-            value = fold_expr(form.substitute(var, _as_affine(point)).to_expr())
-            for cond in (Compare("<=", Const(0, PYINT), value), Compare("<", value, size)):
-                folded = fold_expr(cond)
-                if isinstance(folded, Const):
-                    if not folded.value:
-                        return None
-                    continue
-                conds.append(folded)
+        slope = form.coefficient(loop.var) * _step(loop)
+        low_at, high_at = (last, first) if slope < 0 else (first, last if slope else first)
+        low = fold_expr(form.substitute(loop.var, _as_affine(low_at)).to_expr())
+        high = fold_expr(form.substitute(loop.var, _as_affine(high_at)).to_expr())
+        for cond in (Compare("<=", Const(0, PYINT), low),
+                     Compare("<", high, Dim(access.array, axis))):
+            decided = _decide(cond)
+            if decided is False:
+                return None
+            if decided is None:
+                conds.append(fold_expr(cond))
     return conds
+
+
+def _decide(cond: Compare) -> bool | None:
+    """True or False when the comparison of two affine forms is decided by their difference
+    being a constant (e.g. `dim(a, 0) - 1 < dim(a, 0)`); None otherwise."""
+    lhs, rhs = affine_of(cond.lhs), affine_of(cond.rhs)
+    if lhs is None or rhs is None:
+        return None
+    gap = rhs - lhs
+    if not gap.is_constant:
+        return None
+    return gap.constant > 0 if cond.op == "<" else gap.constant >= 0
 
 
 def _as_affine(e: Expr) -> Affine:

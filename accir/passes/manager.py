@@ -78,6 +78,7 @@ class PipelineResult:
     remarks: list[Remark] = field(default_factory=list)
     timings: list[tuple[str, float]] = field(default_factory=list)  # (pass, seconds) per run
     verify_seconds: float = 0.0  # all verification together
+    changed: list[str] = field(default_factory=list)  # the passes that changed the module
 
     def format_timings(self) -> str:
         return format_timings(self.timings, self.verify_seconds)
@@ -116,6 +117,7 @@ class PassManager:
             changed = out.module is not before
             if changed:
                 analyses.invalidate(out.preserved)
+                result.changed.append(p.name)
             result.module = out.module
             result.remarks.extend(_attributed(out.remarks, p.name))
             if inst.should_print(p.name, changed):
