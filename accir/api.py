@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from accir.backends.llvm_cpu import ALIASED
+from accir.backends.llvm_cpu import ALIASED, MISMATCH
 from accir.compiler import TARGETS, CompileOptions, Specialization, compile_signature
 from accir.diagnostics import AccirError, Remark, UnsupportedError
 from accir.frontend.lower import ArgSpec
@@ -67,6 +67,10 @@ def typeof_arg(value: Any, name: str = "") -> ArgSpec:
     return FrozenObject.of(value)
 
 
+def _no_fast_path(*args: Any) -> Any:
+    return MISMATCH
+
+
 class CompiledFunction:
     """A Python function compiled on first call, once per argument signature."""
 
@@ -79,6 +83,7 @@ class CompiledFunction:
         self.options = CompileOptions(target=self.target, **options)
         self._specializations: dict[tuple[ArgSpec, ...], Specialization] = {}
         self._aliased: dict[tuple[ArgSpec, ...], Specialization] = {}  # for overlapping arrays
+        self._fast: Any = _no_fast_path
         self._lock = threading.Lock()
         self._params = list(inspect.signature(py_func).parameters)
 
@@ -89,12 +94,23 @@ class CompiledFunction:
         return self if obj is None else types.MethodType(self, obj)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:
+            # The latest specialisation's native entry checks the argument types itself.
+            result = self._fast(*args)
+            if result is not MISMATCH and result is not ALIASED:
+                return result
+        return self._dispatch(args, kwargs)
+
+    def _dispatch(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Type the arguments in Python, find or compile the specialisation, call it."""
         if kwargs:
             args = self._bind(args, kwargs)
         key = tuple(typeof_arg(a, n) for a, n in zip(args, self._params, strict=False))
         spec = self._specializations.get(key)
         if spec is None:
             spec = self._compile(key)
+        if spec.direct and spec.native is not None:
+            self._fast = spec.native.guarded
         result = spec(args)
         if result is ALIASED:  # arrays share memory: run the version that allows it
             result = self._compile(key, aliased=True)(args)

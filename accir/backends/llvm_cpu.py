@@ -13,6 +13,7 @@ from typing import Any
 import llvmlite.binding as llvm
 
 from accir.backends.llvm_codegen import ModuleCodegen
+from accir.backends.llvm_typeguard import build_guard
 from accir.backends.llvm_wrapper import build_wrapper
 from accir.ir.nodes import Module
 from accir.ir.rewrite import rename_functions
@@ -78,6 +79,7 @@ class NativeFunction:
     """A compiled module's entry point and its inspectable artifacts."""
 
     entry: Any  # builtin function taking the entry's parameters positionally
+    guarded: Any  # the same, checking argument types first: returns MISMATCH if they differ
     llvm_ir: str
     llvm_opt: str
     module_ref: llvm.ModuleRef = field(repr=False)
@@ -98,6 +100,17 @@ class _Aliased:
 ALIASED = _Aliased()
 
 
+class _Mismatch:
+    """Returned by a guarded entry point given arguments of other types than it was
+    compiled for."""
+
+    def __repr__(self) -> str:
+        return "<accir.MISMATCH>"
+
+
+MISMATCH = _Mismatch()
+
+
 def compile_module(module: Module, opt_level: int = 3, assume_noalias: bool = True
                    ) -> NativeFunction:
     """Compile a module; with `assume_noalias` (and two or more arrays, one written) the entry
@@ -109,9 +122,10 @@ def compile_module(module: Module, opt_level: int = 3, assume_noalias: bool = Tr
     codegen = ModuleCodegen(renamed, tm.triple, str(tm.target_data), noalias=noalias)
     llmod = codegen.emit()
     keepalive: list[object] = []
-    wrapper_name = f"accir.{uid}.wrapper"
-    build_wrapper(llmod, renamed, renamed.entry, codegen.functions[renamed.entry.name], wrapper_name,
-                  keepalive, ALIASED if noalias else None)
+    wrapper_name, guard_name = f"accir.{uid}.wrapper", f"accir.{uid}.guarded"
+    wrapper = build_wrapper(llmod, renamed, renamed.entry, codegen.functions[renamed.entry.name],
+                            wrapper_name, keepalive, ALIASED if noalias else None)
+    build_guard(llmod, renamed.entry, wrapper, guard_name, keepalive, MISMATCH)
     text = str(llmod)
     ref = llvm.parse_assembly(text)
     ref.verify()
@@ -122,11 +136,16 @@ def compile_module(module: Module, opt_level: int = 3, assume_noalias: bool = Tr
         ee = engine()
         ee.add_module(ref)
         ee.finalize_object()
-        address = ee.get_function_address(wrapper_name)
-    method = _PyMethodDef(module.entry.name.encode(), address, _METH_FASTCALL, None)
-    entry = _new_cfunction(ctypes.addressof(method), None, None)
+        entry, guarded = (_builtin(module.entry.name, ee.get_function_address(name), keepalive)
+                          for name in (wrapper_name, guard_name))
+    return NativeFunction(entry, guarded, text, optimized, ref, keepalive)
+
+
+def _builtin(name: str, address: int, keepalive: list[object]) -> Any:
+    """A Python builtin function calling the METH_FASTCALL C function at `address`."""
+    method = _PyMethodDef(name.encode(), address, _METH_FASTCALL, None)
     keepalive.append(method)
-    return NativeFunction(entry, text, optimized, ref, keepalive)
+    return _new_cfunction(ctypes.addressof(method), None, None)
 
 
 def _may_alias(module: Module) -> bool:

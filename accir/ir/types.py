@@ -14,7 +14,7 @@ Python's semantics where they differ (division by zero raises) and boxes back to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,6 +25,13 @@ class ScalarType:
     kind: str  # 'b' bool, 'i' signed, 'u' unsigned, 'f' float, 'c' complex
     bits: int
     weak: bool = False
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # types key every dispatch: hash them once
+        object.__setattr__(self, "_hash", hash((self.name, self.weak)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __str__(self) -> str:
         return self.name
@@ -80,6 +87,13 @@ class ArrayType:
     dtype: ScalarType
     ndim: int
     layout: str = "A"
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.dtype, self.ndim, self.layout)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     def __str__(self) -> str:
         dims = "".join("?x" for _ in range(self.ndim))
