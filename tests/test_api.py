@@ -241,3 +241,31 @@ def test_math_module_semantics():
     assert root(4.0) == 2.0
     with pytest.raises(ValueError, match="math domain error"):
         root(-1.0)
+
+
+def default_none_ok(a, b, n):
+    #pragma acc data copyin(a) copyout(b)
+    #pragma acc parallel loop default(none) firstprivate(n)
+    for i in range(n):
+        t = a[i] * 2.0
+        b[i] = t
+    #pragma acc end data
+
+
+def default_none_missing(a, b, n):
+    #pragma acc parallel loop default(none) copyin(a) firstprivate(n)
+    for i in range(n):
+        b[i] = a[i]
+
+
+def test_default_none_is_checked():
+    a, b = np.ones(4), np.zeros(4)
+    accir.compile(default_none_ok)(a, b, 4)
+    assert b.tolist() == [2.0] * 4
+    with pytest.raises(accir.DirectiveSyntaxError) as info:
+        accir.compile(default_none_missing)(a, b, 4)
+    err = info.value
+    assert err.message.startswith("default(none): 'b' has no data clause on this "
+                                  "'parallel loop' construct (used at line ")
+    assert err.loc.line == default_none_missing.__code__.co_firstlineno + 1
+    assert "copyin(b), present(b) or firstprivate(b)" in str(err)

@@ -50,6 +50,7 @@ class LowererBase:
         self.pending: list[Stmt] = []
         self.returns: list[Type] = []
         self.loop_depth = 0
+        self.data_scopes: list[set[str]] = []  # names in clauses of enclosing data regions
         self.counters = {"S": 0, "L": 0, "t": 0}
         self.current_node: ast.AST = src.tree
         args = src.tree.args

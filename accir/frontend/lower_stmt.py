@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from accir.diagnostics import AccirTypeError, DirectiveSyntaxError, UnsupportedError
+from accir.frontend.acc_checks import check_default_none, clause_names
 from accir.frontend.directives import Directive, Subarray
 from accir.frontend.lower_base import LowererBase
 from accir.frontend.lower_calls import ALLOCATORS, is_allocator
@@ -58,13 +59,23 @@ class StmtLowering(LowererBase):
             if isinstance(item, StmtItem):
                 out.extend(self.statement(item.node, item.loop_directive))
             elif isinstance(item, RegionItem):
-                self.check_clause_names(item.directive)
-                body = self.lower_items(item.items)
-                out.append(Region(item.directive, body, loc=item.directive.loc))
+                out.append(self.region(item))
             elif isinstance(item, StandaloneItem):
                 self.check_clause_names(item.directive)
                 out.append(AccStmt(item.directive, loc=item.directive.loc))
         return tuple(out)
+
+    def region(self, item: RegionItem) -> Region:
+        d = item.directive
+        self.check_clause_names(d)
+        scoped = d.name in ("data", "host_data")
+        if scoped:
+            self.data_scopes.append(clause_names(d))
+        body = self.lower_items(item.items)
+        if scoped:
+            self.data_scopes.pop()
+        check_default_none(d, body, set().union(*self.data_scopes))
+        return Region(d, body, loc=d.loc)
 
     def statement(
         self, node: ast.stmt, loop_directive: Directive | None = None
@@ -382,6 +393,7 @@ class StmtLowering(LowererBase):
         if directive is not None:
             self.check_clause_names(directive)
             check_loop_nest(loop, directive)
+            check_default_none(directive, (loop,), set().union(*self.data_scopes))
         return [*pre, loop]
 
     def range_bounds(self, node: ast.expr) -> tuple[Expr, Expr, Expr]:
