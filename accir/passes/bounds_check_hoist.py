@@ -154,7 +154,39 @@ def _plan(loop: Loop) -> tuple[_Plan | None, str | None]:
         plan.hoisted.add(id(access))
     if not plan.hoisted:
         return None, "no subscript is affine in the loop index with invariant other terms"
+    plan.checks = _strongest(plan.checks)
     return plan, None
+
+
+def _strongest(checks: list[Expr]) -> list[Expr]:
+    """Drop checks implied by another: `x < D` by `y < D` when y - x is a constant >= 0, and
+    `0 <= x` by `0 <= y` when x - y is."""
+    def redundant(k: int) -> bool:
+        # implied by another check; of two checks implying each other the first stays
+        return any(j != k and _implies(other, checks[k]) and (j < k or not _implies(
+            checks[k], other)) for j, other in enumerate(checks))
+
+    return [c for k, c in enumerate(checks) if not redundant(k)]
+
+
+def _implies(a: Expr, b: Expr) -> bool:
+    """Whether check `a` implies check `b` (both bounds checks made by this pass)."""
+    if not (isinstance(a, Compare) and isinstance(b, Compare) and a.op == b.op):
+        return False
+    if a.op == "<" and a.rhs == b.rhs:
+        return _constant_gap(b.lhs, a.lhs) is not None and _constant_gap(b.lhs, a.lhs) >= 0
+    if a.op == "<=" and a.lhs == b.lhs:
+        return _constant_gap(a.rhs, b.rhs) is not None and _constant_gap(a.rhs, b.rhs) >= 0
+    return False
+
+
+def _constant_gap(low: Expr, high: Expr) -> int | None:
+    """high - low when it is a constant."""
+    lo, hi = affine_of(low), affine_of(high)
+    if lo is None or hi is None:
+        return None
+    gap = hi - lo
+    return gap.constant if gap.is_constant else None
 
 
 def _first_and_last(loop: Loop) -> tuple[Expr, Expr]:
