@@ -34,6 +34,7 @@ _SCALAR_ARGS: dict[type, ScalarType] = {
     complex: PYCOMPLEX,
     **{t.dtype.type: t for t in STRONG_TYPES},
 }
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 _NOT_OBJECTS = (list, tuple, dict, set, frozenset, str, bytes, type(None))
 
 
@@ -45,6 +46,11 @@ def _array_type(dtype: np.dtype, ndim: int, layout: str) -> ArrayType:
 def typeof_arg(value: Any, name: str = "") -> ArgSpec:
     """The type accir specialises on for one argument value."""
     t = _SCALAR_ARGS.get(type(value))
+    if t is PYINT and not _I64_MIN <= value <= _I64_MAX:
+        raise UnsupportedError(
+            f"argument '{name}' is {value}, which does not fit in the 64-bit integers accir "
+            "compiles", hint="pass it as a float, or reduce it",
+        )
     if t is not None:
         return t
     if isinstance(value, np.ndarray):
@@ -103,8 +109,8 @@ class CompiledFunction:
 
     def _dispatch(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Type the arguments in Python, find or compile the specialisation, call it."""
-        if kwargs:
-            args = self._bind(args, kwargs)
+        if kwargs or len(args) != len(self._params):
+            args = self._bind(args, kwargs)  # defaults, keywords, and Python's arity errors
         key = tuple(typeof_arg(a, n) for a, n in zip(args, self._params, strict=False))
         spec = self._specializations.get(key)
         if spec is None:

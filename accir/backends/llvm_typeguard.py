@@ -10,6 +10,7 @@ MISMATCH sentinel, and the Python dispatcher takes over.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import llvmlite.ir as ll
@@ -17,7 +18,7 @@ import numpy as np
 
 from accir.backends import llvm_types as lt
 from accir.ir.nodes import Function
-from accir.ir.types import ArrayType, ScalarType
+from accir.ir.types import PYINT, ArrayType, ScalarType
 
 OB_TYPE = 8  # offsetof(PyObject, ob_type)
 ARRAY_ND, ARRAY_DESCR, ARRAY_FLAGS = 24, 56, 64
@@ -32,6 +33,7 @@ def build_guard(module: ll.Module, fn: Function, target: ll.Function, name: str,
     b = ll.IRBuilder(guard.append_basic_block("entry"))
     fail_bb = guard.append_basic_block("mismatch")
     self_, args, nargs = guard.args
+    overflow = b.alloca(lt.I32, name="overflow")
 
     def check(condition: Callable[[], ll.Value]) -> None:
         """Branch to the mismatch block unless `condition` (emitted here) holds."""
@@ -44,6 +46,8 @@ def build_guard(module: ll.Module, fn: Function, target: ll.Function, name: str,
         obj = b.load(b.gep(args, [lt.int_const(k)], source_etype=lt.PTR), typ=lt.PTR)
         for condition in _conditions(b, obj, p.type, keepalive):
             check(condition)
+        if p.type == PYINT:  # a Python int beyond 64 bits: let the dispatcher explain
+            check(functools.partial(_fits_i64, module, b, obj, overflow))
     b.ret(b.call(target, [self_, args, nargs], tail=True))
     b.position_at_end(fail_bb)
     keepalive.append(mismatch)
@@ -53,6 +57,14 @@ def build_guard(module: ll.Module, fn: Function, target: ll.Function, name: str,
     b.call(incref, [sentinel])
     b.ret(sentinel)
     return guard
+
+
+def _fits_i64(module: ll.Module, b: ll.IRBuilder, obj: ll.Value, overflow: ll.Value
+              ) -> ll.Value:
+    convert = module.globals.get("PyLong_AsLongLongAndOverflow") or ll.Function(
+        module, ll.FunctionType(lt.I64, [lt.PTR, lt.PTR]), name="PyLong_AsLongLongAndOverflow")
+    b.call(convert, [obj, overflow])
+    return b.icmp_signed("==", b.load(overflow, typ=lt.I32), lt.int_const(0, 32))
 
 
 def _pointer(b: ll.IRBuilder, obj: object, keepalive: list[object]) -> ll.Value:

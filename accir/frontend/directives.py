@@ -27,6 +27,7 @@ class Subarray:
 
     name: str
     ranges: tuple[tuple[str, str], ...] = ()
+    loc: Loc | None = field(default=None, compare=False)
 
     def to_source(self) -> str:
         return self.name + "".join(f"[{start}:{length}]" for start, length in self.ranges)
@@ -53,6 +54,7 @@ class Clause:
     name: str
     args: tuple[Arg, ...] = ()
     modifier: str | None = None
+    loc: Loc | None = field(default=None, compare=False)
 
     def to_source(self) -> str:
         if self.name == "default":
@@ -223,7 +225,7 @@ class _Reader:
         site = self._site(name, f"clause '{name}'", token, paren)
         reader = _CLAUSE_READERS[rules.clause_kind(self.directive_name, name)]
         args, modifier = reader(self, site)
-        return Clause(name, args, modifier)
+        return Clause(name, args, modifier, loc=self.where(token.start_pos or 0))
 
     def _check_allowed(self, name: str, token: Token) -> None:
         directive = self.directive_name
@@ -453,7 +455,7 @@ class _Reader:
                 part.start,
                 "a var-list item is a name, optionally with [start:length] bounds",
             )
-        return Subarray(name, tuple(ranges))
+        return Subarray(name, tuple(ranges), loc=self.where(part.start))
 
     def _ranges(self, node: ast.expr, part: _Part, site: _Site) -> list[tuple[str, str]]:
         items = node.elts if isinstance(node, ast.Tuple) else [node]

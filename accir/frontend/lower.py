@@ -67,26 +67,22 @@ class ModuleLowerer:
         return LoweredModule(Module((entry, *others)), arrays, runtime)
 
     def lower_callee(
-        self, fn: Any, specs: list[ArgSpec], caller: LowererBase
+        self, fn: Any, specs: list[ArgSpec], caller: LowererBase, call: ast.AST
     ) -> tuple[Function, list[Var]]:
-        return self.lower_function(fn, specs, entry=False, caller=caller)
+        key = (fn, tuple(specs))
+        if key in self.in_progress:
+            raise UnsupportedError(
+                f"recursive call of '{fn.__name__}' is not supported", caller.loc(call),
+                hint="write the recursion as a loop",
+            )
+        return self.lower_function(fn, specs, entry=False)
 
     def lower_function(
-        self,
-        fn: Any,
-        specs: list[ArgSpec],
-        entry: bool,
-        caller: LowererBase | None = None,
+        self, fn: Any, specs: list[ArgSpec], entry: bool
     ) -> tuple[Function, list[Var]]:
         key = (fn, tuple(specs))
         if key in self.functions:
             return self.functions[key]
-        if key in self.in_progress:
-            assert caller is not None
-            raise UnsupportedError(
-                f"recursive call of '{fn.__name__}' is not supported",
-                caller.loc(caller.current_node),
-            )
         self.in_progress.add(key)
         src = self.source(fn)
         name = self.function_name(fn, entry)

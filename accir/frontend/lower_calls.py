@@ -13,7 +13,7 @@ import numpy as np
 from accir.diagnostics import AccirTypeError, UnsupportedError
 from accir.frontend.lower_base import LowererBase
 from accir.frontend.lower_expr import Value, cast
-from accir.frontend.resolve import FrozenObject, Static
+from accir.frontend.resolve import BoundMethod, FrozenObject, Static
 from accir.frontend.typing import (
     MATH_FLOAT_1,
     MATH_FLOAT_2,
@@ -36,6 +36,7 @@ from accir.ir.types import (
     ArrayType,
     ScalarType,
     from_dtype,
+    typeof_scalar,
 )
 
 _MATH_NAMES = {
@@ -72,8 +73,9 @@ class CallLowering(LowererBase):
             if isinstance(base, Expr) and isinstance(base.type, ScalarType):
                 return self.intrinsic_call("conj", [base], node)
         func = self.value(node.func)
-        if not isinstance(func, Static):
-            raise UnsupportedError("only functions can be called", self.loc(node))
+        if not isinstance(func, Static) or typeof_scalar(func.value) is not None:
+            raise UnsupportedError("only functions can be called", self.loc(node),
+                                   hint="this name holds a value, not a function")
         return self.call_static(func.value, node)
 
     def call_static(self, fn: Any, node: ast.Call) -> Value:
@@ -136,6 +138,14 @@ class CallLowering(LowererBase):
 
     def math_call(self, name: str, node: ast.Call) -> Expr:
         args = self.call_args(node)
+        full = f"math.{name}"
+        info = INTRINSICS[full]
+        if not info.min_args <= len(args) <= info.max_args:
+            count = (f"{info.min_args}" if info.min_args == info.max_args
+                     else f"{info.min_args} or {info.max_args}")
+            raise AccirTypeError(
+                f"math.{name}() takes {count} argument(s), {len(args)} given", self.loc(node)
+            )
         types = [a.type for a in args]
         try:
             ty = math_result_type(name, types)  # type: ignore[arg-type]
@@ -143,13 +153,6 @@ class CallLowering(LowererBase):
             raise AccirTypeError(str(exc), self.loc(node)) from None
         if name in MATH_TO_INT and not types[0].is_float:  # type: ignore[union-attr]
             return cast(args[0], PYINT)  # math.floor(int) is the int itself
-        full = f"math.{name}"
-        info = INTRINSICS[full]
-        if not info.min_args <= len(args) <= info.max_args:
-            raise AccirTypeError(
-                f"math.{name}() takes {info.min_args} argument(s), {len(args)} given",
-                self.loc(node),
-            )
         return Intrinsic(full, tuple(cast(a, PYFLOAT) for a in args), ty, loc=self.loc(node))
 
     # ------------------------------------------------------------------ numpy
@@ -164,16 +167,27 @@ class CallLowering(LowererBase):
                 f"np.{fn.__name__}() takes {fn.nin} argument(s), {len(args)} given",
                 self.loc(node),
             )
+        # Python int/float/complex are weak (NEP 50); a Python bool is a NumPy bool here
         spec: list[Any] = [
-            a.type.python_type() if a.type.weak else a.type.dtype  # type: ignore[union-attr]
+            a.type.python_type() if a.type.weak and not a.type.is_bool  # type: ignore[union-attr]
+            else a.type.dtype  # type: ignore[union-attr]
             for a in args
         ]
         try:
             dtypes = fn.resolve_dtypes((*spec, None))
-        except (TypeError, np.exceptions.DTypePromotionError) as exc:
-            raise AccirTypeError(f"np.{fn.__name__}: {exc}", self.loc(node)) from None
-        ins = [from_dtype(d) for d in dtypes[: fn.nin]]
-        out = from_dtype(dtypes[-1])
+        except (TypeError, np.exceptions.DTypePromotionError):
+            kinds = ", ".join(str(a.type) for a in args)
+            raise AccirTypeError(f"np.{fn.__name__} is not defined for ({kinds})",
+                                 self.loc(node)) from None
+        try:
+            ins = [from_dtype(d) for d in dtypes[: fn.nin]]
+            out = from_dtype(dtypes[-1])
+        except KeyError:
+            raise UnsupportedError(
+                f"np.{fn.__name__} of these arguments computes in {dtypes[-1]}, which accir "
+                "does not compile", self.loc(node),
+                hint="convert the argument first, e.g. np.float32(x) or float(x)",
+            ) from None
         cast_args = tuple(cast(a, t) for a, t in zip(args, ins, strict=True))
         return Intrinsic(f"np.{name}", cast_args, out, loc=self.loc(node))
 
@@ -221,8 +235,11 @@ class CallLowering(LowererBase):
         return self._extreme("max", node)
 
     def _extreme(self, name: str, node: ast.Call) -> Expr:
-        args = self.call_args(node)
-        if len(args) < 2:
+        if node.keywords:
+            raise UnsupportedError(f"keyword arguments of {name}() are not supported",
+                                   self.loc(node))
+        args = [self.expr(a) for a in node.args]
+        if len(args) < 2 or any(isinstance(a.type, ArrayType) for a in args):
             raise UnsupportedError(
                 f"{name}() of an iterable is not supported", self.loc(node),
                 hint=f"pass the values as separate arguments: {name}(a, b)",
@@ -292,7 +309,8 @@ class CallLowering(LowererBase):
                 "and Python functions",
             )
         args = self.bind_arguments(target, bound, node)
-        callee, hidden = self.module.lower_callee(target, [self.arg_spec(a) for a in args], self)
+        specs = [self.arg_spec(a) for a in args]
+        callee, hidden = self.module.lower_callee(target, specs, self, node)
         runtime_args = tuple(a for a in args if isinstance(a, Expr)) + tuple(
             self.hidden_array(v) for v in hidden
         )
@@ -315,10 +333,12 @@ class CallLowering(LowererBase):
         for name, arg in zip(names, positional, strict=False):
             values[name] = self.call_argument(arg)
         for kw in node.keywords:
-            if kw.arg is None or kw.arg not in names or kw.arg in values:
+            if kw.arg is None:
+                raise UnsupportedError("**kwargs in calls are not supported", self.loc(kw))
+            if kw.arg not in names or kw.arg in values:
                 raise AccirTypeError(
                     f"{fn.__name__}() got an unexpected keyword argument '{kw.arg}'",
-                    self.loc(kw.value),
+                    self.loc(kw),
                 )
             values[kw.arg] = self.call_argument(kw.value)
         defaults = fn.__defaults__ or ()
@@ -352,6 +372,8 @@ class CallLowering(LowererBase):
 
 def _python_function(fn: Any) -> tuple[Any, Any]:
     """The plain Python function behind `fn` (and the object it is bound to), or None."""
+    if isinstance(fn, BoundMethod):  # a method of a frozen object argument
+        return fn.func, Static(fn.obj)
     py_func = getattr(fn, "py_func", None)
     if py_func is not None:  # an accir CompiledFunction (or a Numba dispatcher)
         fn = py_func

@@ -12,6 +12,7 @@ from accir.diagnostics import AccirTypeError, Loc, UnsupportedError
 from accir.frontend.lower_base import LowererBase
 from accir.frontend.resolve import FrozenObject, Static
 from accir.frontend.typing import (
+    OPERATORS,
     OperandError,
     binop_type,
     compare_type,
@@ -41,7 +42,7 @@ from accir.ir.types import (
     typeof_scalar,
 )
 
-_BINOPS = {
+BINOPS = {
     ast.Add: "+",
     ast.Sub: "-",
     ast.Mult: "*",
@@ -155,6 +156,10 @@ class ExprLowering(LowererBase):
             raise UnsupportedError(
                 f"{type(node.value).__name__} constants are not supported", self.loc(node)
             )
+        if isinstance(node.value, int) and not -(2**63) <= node.value < 2**63:
+            raise UnsupportedError(
+                f"integer constant {node.value} does not fit in the 64-bit integers accir "
+                "compiles", self.loc(node), hint="write it as a float")
         return constant(node.value, self.loc(node))
 
     def expr_Name(self, node: ast.Name) -> Value:
@@ -181,9 +186,12 @@ class ExprLowering(LowererBase):
         raise UnsupportedError(f"attribute '{attr}' is not supported here", self.loc(node))
 
     def static_attribute(self, obj: Any, attr: str, node: ast.AST) -> Value:
-        try:
-            if isinstance(obj, FrozenObject):
+        if isinstance(obj, FrozenObject):
+            try:
                 return Static(obj.attribute(attr))
+            except AttributeError as exc:
+                raise UnsupportedError(str(exc), self.loc(node)) from None
+        try:
             return Static(getattr(obj, attr))
         except AttributeError:
             name = getattr(obj, "__name__", type(obj).__name__)
@@ -226,7 +234,7 @@ class ExprLowering(LowererBase):
     # ------------------------------------------------------------------ subscripts
 
     def expr_Subscript(self, node: ast.Subscript) -> Value:
-        base_node, index_nodes = _flatten_subscript(node)
+        base_node, index_nodes = flatten_subscript(node)
         base = self.value(base_node)
         if isinstance(base, ShapeTuple):
             return self.shape_index(base, node)
@@ -283,7 +291,7 @@ class ExprLowering(LowererBase):
     # ------------------------------------------------------------------ operators
 
     def expr_BinOp(self, node: ast.BinOp) -> Value:
-        op = _BINOPS.get(type(node.op))
+        op = BINOPS.get(type(node.op))
         if op is None:
             raise UnsupportedError("matrix multiplication '@' is not supported", self.loc(node))
         lhs, rhs = self.scalar(node.left), self.scalar(node.right)
@@ -302,6 +310,8 @@ class ExprLowering(LowererBase):
             ty = PYFLOAT  # Python: int ** negative int is a float
         if ty == BOOL and op in ("+", "*"):
             op = "|" if op == "+" else "&"  # NumPy's bool arithmetic is logical
+        if ty == PYINT and isinstance(lhs, Const) and isinstance(rhs, Const):
+            _check_int_constant(op, lhs, rhs, self.loc(node))
         return BinOp(op, cast(lhs, ty), cast(rhs, ty), loc=self.loc(node))
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> Value:
@@ -376,7 +386,7 @@ class ExprLowering(LowererBase):
             return result
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return UnaryOp("not", self.condition(node.operand), loc=self.loc(node))
-        return self.truth(self.scalar(node), node)
+        return self.truth(self.expr(node), node)
 
     def expr_BoolOp(self, node: ast.BoolOp) -> Value:
         values = [self.scalar(v) for v in node.values]
@@ -412,7 +422,19 @@ class ExprLowering(LowererBase):
         )
 
 
-def _flatten_subscript(node: ast.Subscript) -> tuple[ast.expr, list[ast.expr]]:
+def _check_int_constant(op: str, lhs: Const, rhs: Const, loc: Loc) -> None:
+    """Python computes `2 ** 100` exactly; compiled code would wrap it: refuse instead."""
+    try:
+        exact = OPERATORS[op](int(lhs.value), int(rhs.value))  # type: ignore[arg-type]
+    except (ArithmeticError, ValueError):
+        return  # raises at run time, as in Python
+    if isinstance(exact, int) and not -(2**63) <= exact < 2**63:
+        raise UnsupportedError(
+            f"{lhs.value} {op} {rhs.value} does not fit in the 64-bit integers accir compiles",
+            loc, hint="compute it with floats")
+
+
+def flatten_subscript(node: ast.Subscript) -> tuple[ast.expr, list[ast.expr]]:
     """`a[i][j]` and `a[i, j]` -> (a, [i, j])."""
     chain: list[ast.expr] = []
     base: ast.expr = node

@@ -13,7 +13,7 @@ from accir.frontend.acc_checks import check_default_none, clause_names
 from accir.frontend.directives import Directive, Subarray
 from accir.frontend.lower_base import LowererBase
 from accir.frontend.lower_calls import ALLOCATORS, is_allocator
-from accir.frontend.lower_expr import ShapeTuple, _flatten_subscript, cast
+from accir.frontend.lower_expr import BINOPS, ShapeTuple, cast, flatten_subscript
 from accir.frontend.pragmas import Item, RegionItem, StandaloneItem, StmtItem
 from accir.frontend.resolve import Static
 from accir.ir.nodes import (
@@ -150,7 +150,7 @@ class StmtLowering(LowererBase):
             return [self.alloc(target, node.value)]  # type: ignore[arg-type]
         if isinstance(target, (ast.Tuple, ast.List)):
             return self.unpack(target, node.value, node)
-        return self.assign_to(target, self.scalar(node.value), node)
+        return self.assign_to(target, self.expr(node.value), node)
 
     def stmt_AnnAssign(self, node: ast.AnnAssign) -> list[Stmt]:
         if node.value is None:
@@ -182,7 +182,7 @@ class StmtLowering(LowererBase):
         )
 
     def store(self, target: ast.Subscript, value: Expr, node: ast.AST) -> Store:
-        base_node, index_nodes = _flatten_subscript(target)
+        base_node, index_nodes = flatten_subscript(target)
         base = self.value(base_node)
         if not (isinstance(base, Var) and isinstance(base.type, ArrayType)):
             raise UnsupportedError("only array elements can be assigned", self.loc(target))
@@ -197,16 +197,16 @@ class StmtLowering(LowererBase):
                      loc=self.loc(target))
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> list[Stmt]:
-        from accir.frontend.lower_expr import _BINOPS
-
-        op = _BINOPS[type(node.op)]
+        op = BINOPS.get(type(node.op))
+        if op is None:
+            raise UnsupportedError("matrix multiplication '@' is not supported", self.loc(node))
         target = node.target
         if isinstance(target, ast.Name):
             current = self.scalar(ast.copy_location(ast.Name(target.id, ast.Load()), target))
             result = self.binop(op, current, self.scalar(node.value), node)
             return self.assign_to(target, result, node)
         if isinstance(target, ast.Subscript):
-            base_node, index_nodes = _flatten_subscript(target)
+            base_node, index_nodes = flatten_subscript(target)
             base = self.value(base_node)
             if not (isinstance(base, Var) and isinstance(base.type, ArrayType)):
                 raise UnsupportedError("only array elements can be updated", self.loc(target))
@@ -222,7 +222,8 @@ class StmtLowering(LowererBase):
         dtype = base.array_type.dtype
         if value.type.is_complex and not dtype.is_complex:  # type: ignore[union-attr]
             raise AccirTypeError(
-                f"cannot store a complex value into an array of {dtype}", self.loc(node)
+                f"cannot store a complex value into an array of {dtype}", self.loc(node),
+                hint="store .real or abs() of it",
             )
         return Store(self.fresh_sid(), base, indices, cast(value, dtype), loc=self.loc(node))
 
@@ -273,11 +274,17 @@ class StmtLowering(LowererBase):
         func = self.value(node.func)
         assert isinstance(func, Static)
         kind = ALLOCATORS[func.value]
-        args = dict(zip(_alloc_params(kind), node.args, strict=False))
+        params = _alloc_params(kind)
+        if len(node.args) > len(params):
+            raise UnsupportedError(f"np.{kind}() takes at most {len(params)} positional "
+                                   "arguments here", self.loc(node.args[len(params)]))
+        args = dict(zip(params, node.args, strict=False))
         for kw in node.keywords:
-            if kw.arg not in _alloc_params(kind) or kw.arg in args:
+            if kw.arg is None:
+                raise UnsupportedError("**kwargs in calls are not supported", self.loc(kw))
+            if kw.arg not in params or kw.arg in args:
                 raise UnsupportedError(
-                    f"np.{kind}() argument '{kw.arg}' is not supported", self.loc(kw.value)
+                    f"np.{kind}() argument '{kw.arg}' is not supported", self.loc(kw)
                 )
             args[kw.arg] = kw.value
         if "order" in args and not (
@@ -340,12 +347,21 @@ class StmtLowering(LowererBase):
         """The dtype= argument, or the default: the like-array's, the fill value's, float64."""
         if node is None or (isinstance(node, ast.Constant) and node.value is None):
             return default or from_dtype(np.float64)
-        value = self.value(node)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            raw: Any = node.value  # dtype="float32"
+        else:
+            value = self.value(node)
+            if not isinstance(value, Static):
+                raise UnsupportedError(
+                    "dtype= must be known when compiling (a NumPy type, a Python type or a "
+                    "dtype name), not a run-time value", self.loc(node))
+            raw = value.value
         try:
-            raw = value.value if isinstance(value, Static) else None
             return from_dtype(np.dtype(raw))
         except (TypeError, KeyError):
-            raise UnsupportedError("unsupported dtype", self.loc(node)) from None
+            raise UnsupportedError(f"dtype {raw!r} is not supported", self.loc(node),
+                                   hint="use bool, (u)int8-64, float32/64 or complex64/128"
+                                   ) from None
 
     # ------------------------------------------------------------------ control flow
 
@@ -443,7 +459,7 @@ class StmtLowering(LowererBase):
                     raise DirectiveSyntaxError(
                         f"'{arg.name}' in clause '{clause.name}' is not a variable of "
                         f"'{self.src.name}'",
-                        directive.loc,
+                        arg.loc or directive.loc,
                     ) from None
 
 
@@ -462,7 +478,7 @@ def check_loop_nest(loop: Loop, directive: Directive) -> None:
                 raise DirectiveSyntaxError(
                     f"{name} needs {depth} tightly nested loops, but the loop at nesting level "
                     f"{level} contains other statements",
-                    directive.loc,
+                    clause.loc or directive.loc,
                     hint="make the loops tightly nested or lower the count",
                 )
             inner = body[0]

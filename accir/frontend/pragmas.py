@@ -29,6 +29,7 @@ COMBINED = ("parallel loop", "kernels loop", "serial loop")
 class StmtItem:
     node: ast.stmt
     loop_directive: Directive | None = None
+    ended: bool = False  # an `end <combined construct>` followed the loop
 
 
 @dataclass
@@ -108,8 +109,18 @@ class PragmaMap:
 
     def _place(self, pragma: Pragma, directive: Directive) -> None:
         candidates = self._candidates(pragma.line)
+        if not candidates:
+            if directive.name == "routine":
+                return  # above the def: the function is compiled as `routine seq` anyway
+            raise DirectiveSyntaxError(
+                f"'{directive.name}' directive outside the function body",
+                directive.loc,
+                hint="directives go inside the function, above the statement they apply to",
+            )
         if directive.name == "end" and directive.variant in (*BLOCK_CONSTRUCTS, "atomic"):
             block = self._block_for_end(pragma, directive, candidates)
+        elif directive.name == "end":
+            block = self._block_after_loop(pragma, candidates)
         else:
             block = self._block_for(pragma, candidates)
             if directive.is_block or directive.name == "atomic":
@@ -127,18 +138,32 @@ class PragmaMap:
     def _block_for_end(
         self, pragma: Pragma, directive: Directive, candidates: list[_Block]
     ) -> _Block:
+        """An `end` closes the latest open construct of its kind in its own block (the block
+        its indentation puts it in); a column-0 `end` closes the innermost such construct."""
         aligned = [b for b in candidates if b.col <= pragma.col]
-        for block in aligned + [b for b in candidates if b not in aligned]:
+        for block in aligned[:1] or candidates:
             for opened in reversed(block.open_ends):
-                if _opens(opened) == directive.variant:
+                if opened.name == directive.variant:
                     block.open_ends.remove(opened)
                     self.pairs[id(opened)] = id(directive)
                     return block
         raise DirectiveSyntaxError(
-            f"'end {directive.variant}' has no matching '{directive.variant}' directive",
+            f"'end {directive.variant}' has no matching '{directive.variant}' directive in "
+            "its block",
             directive.loc,
-            hint=f"add '#pragma acc {directive.variant}' before the region, in the same block",
+            hint=f"put '#pragma acc {directive.variant}' and its end in the same block, at "
+            "the same indentation",
         )
+
+    def _block_after_loop(self, pragma: Pragma, candidates: list[_Block]) -> _Block:
+        """`end parallel loop` (etc.) belongs to the block whose statement just before it is
+        a loop; checked when the block is structured."""
+        for block in candidates:
+            before = [s for s in block.stmts if s.lineno < pragma.line]
+            aligned = block.col <= pragma.col or pragma.col == 0
+            if aligned and before and isinstance(before[-1], ast.For):
+                return block
+        return self._block_for(pragma, candidates)
 
     # -------------------------------------------------------------- structuring
 
@@ -147,10 +172,6 @@ class PragmaMap:
         block = self._by_list.get(id(stmts))
         events = sorted(block.events, key=lambda e: e[0]) if block else []
         return _Builder(self, stmts, events).build()
-
-
-def _opens(directive: Directive) -> str:
-    return directive.name
 
 
 @dataclass
@@ -189,7 +210,9 @@ class _Builder:
         if d.name == "end":
             self._end(d)
         elif d.is_loop:
-            self._expect_nothing_pending(d)
+            # `#pragma acc parallel` then `#pragma acc loop` above one for loop is fine
+            if self.loop or self.atomic:
+                self._expect_nothing_pending(d)
             self.loop = d
         elif d.is_block or d.name == "atomic":
             if id(d) in self.pmap.pairs:
@@ -205,13 +228,14 @@ class _Builder:
 
     def _end(self, d: Directive) -> None:
         if d.variant in COMBINED:
-            last = self.stack[-1].items[-1:] if self.stack[-1].items else []
-            if not last or not _loop_with(last[0], d.variant):
+            last = self.stack[-1].items[-1] if self.stack[-1].items else None
+            if not (isinstance(last, StmtItem) and _loop_with(last, d.variant)) or last.ended:
                 raise DirectiveSyntaxError(
                     f"'end {d.variant}' must directly follow the loop of a "
-                    f"'{d.variant}' directive",
+                    f"'{d.variant}' directive (once)",
                     d.loc,
                 )
+            last.ended = True
             return
         frame = self.stack[-1]
         if frame.directive is None or self.pmap.pairs.get(id(frame.directive)) != id(d):
@@ -224,6 +248,11 @@ class _Builder:
         self._expect_nothing_pending(d)
         self.stack.pop()
         assert frame.directive is not None
+        if frame.directive.name == "atomic" and not frame.items:
+            raise DirectiveSyntaxError(
+                "'atomic' region is empty", frame.directive.loc,
+                hint="put the statement(s) the atomic construct applies to before 'end atomic'",
+            )
         self.stack[-1].items.append(RegionItem(frame.directive, frame.items))
 
     def _statement(self, stmt: ast.stmt) -> None:

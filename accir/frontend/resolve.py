@@ -39,19 +39,35 @@ class FrozenObject:
 
     cls: type
     attrs: tuple[tuple[str, Any], ...]
+    others: tuple[tuple[str, str], ...] = ()  # other instance attributes: (name, type name)
 
     @staticmethod
     def of(obj: Any) -> FrozenObject:
-        items = getattr(obj, "__dict__", {}).items()
-        return FrozenObject(type(obj), tuple(sorted((k, v) for k, v in items if _freezable(v))))
+        items = sorted(getattr(obj, "__dict__", {}).items())
+        return FrozenObject(
+            type(obj),
+            tuple((k, v) for k, v in items if _freezable(v)),
+            tuple((k, type(v).__name__) for k, v in items if not _freezable(v)),
+        )
 
     def attribute(self, name: str) -> Any:
+        """The frozen value of an attribute; AttributeError with a reason if there is none."""
         for key, value in self.attrs:
             if key == name:
                 return value
-        value = getattr(self.cls, name)
-        if callable(value) and hasattr(value, "__code__"):
-            return BoundMethod(value, self)
+        for key, kind in self.others:
+            if key == name:
+                raise AttributeError(
+                    f"attribute '{name}' of '{self.cls.__name__}' holds a {kind}: compiled "
+                    "code can read only number-valued attributes of objects")
+        try:
+            value = getattr(self.cls, name)
+        except AttributeError:
+            raise AttributeError(f"'{self.cls.__name__}' object has no attribute '{name}'"
+                                 ) from None
+        func = getattr(value, "py_func", value)  # an accir.compile'd method
+        if callable(func) and hasattr(func, "__code__"):
+            return BoundMethod(func, self)
         return value
 
     def _key(self) -> tuple[Any, ...]:

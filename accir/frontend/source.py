@@ -9,8 +9,8 @@ from __future__ import annotations
 import ast
 import inspect
 import io
+import linecache
 import re
-import textwrap
 import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +41,7 @@ class FunctionSource:
     fn: Any
     file: str
     first_line: int  # real-file line of the first source line
-    indent: int  # columns removed by dedenting
+    removed: list[int]  # columns removed from each line by dedenting
     lines: list[str]  # dedented source lines
     tree: ast.FunctionDef
     pragmas: list[Pragma]
@@ -50,11 +50,14 @@ class FunctionSource:
     def name(self) -> str:
         return self.tree.name
 
-    def loc_at(self, line: int, col0: int) -> Loc:
-        """Loc of a 1-based line and 0-based (UTF-8 byte) column of the dedented source."""
+    def loc_at(self, line: int, col0: int, chars: bool = False) -> Loc:
+        """Loc of a 1-based line and 0-based column of the dedented source; the column counts
+        UTF-8 bytes (as `ast` does) unless `chars`."""
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-        chars = len(text.encode("utf-8")[:col0].decode("utf-8", "replace"))
-        return Loc(self.file, self.first_line + line - 1, chars + self.indent + 1)
+        if not chars:
+            col0 = len(text.encode("utf-8")[:col0].decode("utf-8", "replace"))
+        shift = self.removed[line - 1] if 0 < line <= len(self.removed) else 0
+        return Loc(self.file, self.first_line + line - 1, col0 + shift + 1)
 
     def loc(self, node: ast.AST) -> Loc:
         return self.loc_at(getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
@@ -71,17 +74,59 @@ def load_source(fn: Any) -> FunctionSource:
             f"cannot read the source of {getattr(fn, '__qualname__', fn)!r}: {exc}",
             hint="accir compiles functions defined in files (or registered with linecache)",
         ) from None
-    raw = "".join(raw_lines)
-    indent = len(raw_lines[0]) - len(raw_lines[0].lstrip())
-    text = textwrap.dedent(raw)
-    tree = ast.parse(text)
-    fdef = tree.body[0]
+    raw_lines = raw_lines + _trailing_directives(file, first_line + len(raw_lines))
+    lines, removed = _dedent(raw_lines)
+    text = "".join(lines)
+    name = getattr(fn, "__qualname__", "function")
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        tree = None
+    fdef = tree.body[0] if tree is not None and tree.body else None
     if not isinstance(fdef, ast.FunctionDef):
-        raise UnsupportedError(f"{fn!r} is not a plain function", Loc(file, first_line))
-    lines = text.splitlines()
-    src = FunctionSource(fn, file, first_line, indent, lines, fdef, [])
+        raise UnsupportedError(
+            f"'{name}' is not a plain function defined with 'def'", Loc(file, first_line),
+            hint="accir compiles functions written with def (not lambdas, async functions "
+            "or generators)",
+        )
+    src = FunctionSource(fn, file, first_line, removed, text.splitlines(), fdef, [])
     src.pragmas = scan_pragmas(text, src)
     return src
+
+
+def _dedent(raw_lines: list[str]) -> tuple[list[str], list[int]]:
+    """Remove the first line's indentation from every line that has it. Lines indented less
+    (a C-style directive at column 0, the inside of a string) are kept as they are."""
+    first = raw_lines[0]
+    prefix = first[: len(first) - len(first.lstrip())]
+    lines, removed = [], []
+    for line in raw_lines:
+        cut = len(prefix) if prefix and line.startswith(prefix) else 0
+        lines.append(line[cut:])
+        removed.append(cut)
+    return lines, removed
+
+
+def _trailing_directives(file: str, line: int) -> list[str]:
+    """Directive comments right after a function's last statement (`inspect` stops at the
+    last line of code), such as a column-0 `#pragma acc end data`. A `routine` directive
+    belongs to the function that follows, so it ends the search."""
+    found: list[str] = []
+    keep = 0
+    while True:
+        text = linecache.getline(file, line)
+        stripped = text.strip()
+        if not text or (stripped and not stripped.startswith("#")):
+            break
+        directive = _PRAGMA.match(stripped)
+        if directive and stripped[directive.end():].split()[:1] == ["routine"]:
+            break
+        found.append(text)
+        continues = keep == len(found) - 1 and found[keep - 1].rstrip().endswith("\\")
+        if directive or continues:
+            keep = len(found)
+        line += 1
+    return found[:keep]
 
 
 def scan_pragmas(text: str, src: FunctionSource) -> list[Pragma]:
@@ -95,13 +140,15 @@ def scan_pragmas(text: str, src: FunctionSource) -> list[Pragma]:
         line, col = tok.start
         body = tok.string
         if pending:
+            if line != pending[-1][1] + 1 or line in code_lines:
+                _no_continuation(pending, src)
             start = _continuation_start(body)
             pending.append((body[start:], line, col + start))
         elif _PRAGMA.match(body):
             if line in code_lines:
                 raise DirectiveSyntaxError(
                     "an OpenACC directive must be on a line of its own",
-                    src.loc_at(line, col),
+                    src.loc_at(line, col, chars=True),
                     hint="move the '#pragma acc' comment to its own line above the statement",
                 )
             start = _PRAGMA.match(body).end()  # type: ignore[union-attr]
@@ -109,7 +156,7 @@ def scan_pragmas(text: str, src: FunctionSource) -> list[Pragma]:
         elif _PRAGMA_NEAR_MISS.match(body) and "acc" in body.lower():
             raise DirectiveSyntaxError(
                 "malformed OpenACC directive comment",
-                src.loc_at(line, col),
+                src.loc_at(line, col, chars=True),
                 hint="write it as '#pragma acc <directive> [clauses]'",
             )
         else:
@@ -118,11 +165,19 @@ def scan_pragmas(text: str, src: FunctionSource) -> list[Pragma]:
             pragmas.append(_join(pending, src))
             pending = []
     if pending:
-        raise DirectiveSyntaxError(
-            "directive continues (trailing '\\') but no comment line follows",
-            src.loc_at(pending[-1][1], pending[-1][2]),
-        )
+        _no_continuation(pending, src)
     return pragmas
+
+
+def _no_continuation(pending: list[tuple[str, int, int]], src: FunctionSource) -> None:
+    """Error at the trailing backslash of a directive whose next line is not a comment."""
+    text, line, col = pending[-1]
+    backslash = col + len(text.rstrip()) - 1
+    raise DirectiveSyntaxError(
+        "directive continues (trailing '\\') but the next line is not a comment",
+        src.loc_at(line, backslash, chars=True),
+        hint="continue the directive on the next line, as a comment, or remove the '\\'",
+    )
 
 
 def _continuation_start(comment: str) -> int:
@@ -154,7 +209,7 @@ def _join(parts: list[tuple[str, int, int]], src: FunctionSource) -> Pragma:
         for start in starts:
             if start[0] <= k:
                 base, line, col = start
-        return src.loc_at(line, col + (k - base))
+        return src.loc_at(line, col + (k - base), chars=True)
 
     first_line, first_col = parts[0][1], parts[0][2]
     lead0 = len(parts[0][0]) - len(parts[0][0].lstrip())
@@ -163,7 +218,7 @@ def _join(parts: list[tuple[str, int, int]], src: FunctionSource) -> Pragma:
         line=first_line,
         col=_hash_col(src.lines[first_line - 1]),
         end_line=parts[-1][1],
-        loc=src.loc_at(first_line, first_col + lead0),
+        loc=src.loc_at(first_line, first_col + lead0, chars=True),
         offset_to_loc=offset_to_loc,
     )
 

@@ -173,11 +173,12 @@ def _implies(a: Expr, b: Expr) -> bool:
     """Whether check `a` implies check `b` (both bounds checks made by this pass)."""
     if not (isinstance(a, Compare) and isinstance(b, Compare) and a.op == b.op):
         return False
+    gap = None
     if a.op == "<" and a.rhs == b.rhs:
-        return _constant_gap(b.lhs, a.lhs) is not None and _constant_gap(b.lhs, a.lhs) >= 0
-    if a.op == "<=" and a.lhs == b.lhs:
-        return _constant_gap(a.rhs, b.rhs) is not None and _constant_gap(a.rhs, b.rhs) >= 0
-    return False
+        gap = _constant_gap(b.lhs, a.lhs)  # a: x + gap < D implies b: x < D
+    elif a.op == "<=" and a.lhs == b.lhs:
+        gap = _constant_gap(a.rhs, b.rhs)  # a: 0 <= y implies b: 0 <= y + gap
+    return gap is not None and gap >= 0
 
 
 def _constant_gap(low: Expr, high: Expr) -> int | None:
