@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from accir.frontend.directives import Directive, parse_directive
 from accir.ir import types as T
+from accir.ir.intrinsics import INTRINSICS as KNOWN_INTRINSICS
 from accir.ir.nodes import (
     AccStmt,
     Alloc,
@@ -51,7 +52,7 @@ from accir.ir.nodes import (
 
 SCALARS = (*T.STRONG_TYPES, *T.WEAK_TYPES)
 ARRAY_DTYPES = (T.F64, T.F32, T.I64, T.I32, T.U8, T.C128, T.BOOL)
-INTRINSICS = ("math.sqrt", "abs", "np.sqrt", "min", "max", "int", "float", "bool", "np.float32")
+INTRINSICS = ("math.sqrt", "abs", "np.sqrt", "min", "max", "int", "math.atan2", "np.hypot")
 LOOP_DIRECTIVES = ("loop", "parallel loop collapse(2)", "loop independent", "loop seq",
                    "kernels loop gang vector", "parallel loop reduction(+: s)")  # fmt: skip
 REGION_DIRECTIVES = ("parallel", "kernels", "serial", "data copy(A)", "atomic update",
@@ -195,9 +196,11 @@ class _Gen:
         if ty == T.PYCOMPLEX and self.flag():
             args = (self.expr(T.PYFLOAT, depth), self.expr(T.PYFLOAT, depth))
             return Intrinsic("complex", args, ty)
-        count = self.draw(st.integers(1, 2))
+        name = self.pick(INTRINSICS)
+        info = KNOWN_INTRINSICS[name]
+        count = self.draw(st.integers(info.min_args, min(info.max_args, 3)))
         operands = tuple(self.expr(self.pick(SCALARS), depth) for _ in range(count))
-        return Intrinsic(self.pick(INTRINSICS), operands, ty)
+        return Intrinsic(name, operands, ty)
 
     def callees(self, ret: T.Type) -> list[Sig]:
         """Functions returning `ret` whose array parameters this function can pass."""

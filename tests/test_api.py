@@ -161,6 +161,35 @@ def test_closures():
     assert a.tolist() == [5, 5, 5]
 
 
+class Model:
+    def __init__(self, k):
+        self.k = k
+
+    def scale(self, x):
+        return self.k * x
+
+    @accir.compile
+    def shift(self, i):
+        return i + self.k
+
+    @accir.compile
+    def run(self, a):
+        for i in range(len(a)):
+            a[i] = self.scale(a[i]) + self.shift(i)
+        return self.scale(2)
+
+
+def test_compiled_method_calls_other_methods_of_self():
+    """self.other(x) inside a compiled method: a plain method and a compiled one."""
+    for k in (3, 0.5):
+        model = Model(k)
+        a, expected = np.arange(5.0), np.arange(5.0)
+        got = model.run(a)
+        want = Model.run.py_func(model, expected)
+        assert np.array_equal(a, expected)
+        assert got == want and type(got) is type(want)
+
+
 def test_bound_methods_and_object_attributes():
     st = Stencil(3)
     a = np.arange(5, dtype=np.float32)
@@ -198,14 +227,35 @@ def test_read_only_destination_raises_like_numpy():
         f(np.ones(3), y, 1.0)
 
 
+def test_allocation_dtype_given_by_name():
+    def fill(a, n):
+        t = np.zeros(n, dtype="float32")
+        u = np.ones(n, "int32")
+        for i in range(n):
+            t[i] = a[i] / 3.0
+            a[i] = t[i] + u[i]
+        return t[n - 1]
+
+    f = accir.compile(fill)
+    a, expected = np.arange(4.0), np.arange(4.0)
+    got, want = f(a, 4), fill(expected, 4)
+    assert got == want and type(got) is type(want) is np.float32
+    assert np.array_equal(a, expected)
+
+
 def test_python_int_out_of_range():
     @accir.compile
     def ident(n):
         return n + 0
 
     assert ident(2**62) == 2**62
-    with pytest.raises(OverflowError):
-        ident(2**70)
+    assert ident(2**63 - 1) == 2**63 - 1 and ident(-(2**63)) == -(2**63)
+    for value in (2**70, 2**63, -(2**63) - 1):  # the native guard hands them to the dispatcher
+        with pytest.raises(accir.UnsupportedError) as info:
+            ident(value)
+        assert info.value.message == (f"argument 'n' is {value}, which does not fit in the "
+                                      "64-bit integers accir compiles")
+    assert len(ident.specializations) == 1
 
 
 def test_unsupported_argument_types():

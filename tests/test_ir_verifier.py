@@ -53,7 +53,7 @@ def test_valid_function_passes() -> None:
             "  }\n"
             "}\n"
             "L1: while (%b and (%x != 2.0:f64)) {\n"
-            "  S3: %s = select(%b, call @g(%A, 1):f64, math.sqrt(%y, %k):f64)\n"
+            "  S3: %s = select(%b, call @g(%A, 1):f64, np.hypot(%y, %y):f64)\n"
             "  S4: %k = (((%k << 2:i32) & (~ %k)) // (- %k))\n"
             "  S5: %z = ((%z / %z) ** complex(1.0, 0.0):c128)\n"
             "}\n"
@@ -222,3 +222,19 @@ def test_random_functions_verify(f: Function) -> None:
 @given(modules())
 def test_random_modules_verify(m: Module) -> None:
     verify_module(m, "random")
+
+
+def test_unknown_intrinsic_and_wrong_arity_are_rejected():
+    from accir.diagnostics import IRVerificationError
+    from accir.ir.parser import parse_function
+    from accir.ir.verifier import verify_function
+
+    for call, message in [("math.nope(%x):pyfloat", "unknown intrinsic 'math.nope'"),
+                          ("math.sqrt(%x, %x):pyfloat", "intrinsic math.sqrt takes 1..1")]:
+        fn = parse_function(f"func @f(%x: pyfloat) -> pyfloat {{\n  S0: return {call}\n}}\n")
+        try:
+            verify_function(fn)
+        except IRVerificationError as err:
+            assert message in err.message
+        else:
+            raise AssertionError(f"{call} verified")

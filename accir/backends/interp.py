@@ -119,9 +119,9 @@ class Interpreter:
         env[s.target.name] = self.eval(s.value, env)
 
     def stmt_Store(self, s: Store, env: dict[str, Any]) -> None:
+        value = self.eval(s.value, env)  # Python evaluates the value first
         array = env[s.array.name]
-        index = self.index(array, s.indices, env, s.checked)
-        array[index] = self.eval(s.value, env)
+        array[self.index(array, s.indices, env, s.checked)] = value
 
     def stmt_Alloc(self, s: Alloc, env: dict[str, Any]) -> None:
         shape = tuple(self.eval(d, env) for d in s.shape)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from accir.backends.errors import CODES, kind
 from accir.ir.nodes import Intrinsic
 
 
@@ -14,7 +15,7 @@ def call_intrinsic(e: Intrinsic, args: list[Any]) -> Any:
     name = e.name
     if name.startswith("math."):
         result = getattr(math, name[5:])(*args)
-        return result
+        return _in_int64(result) if isinstance(result, int) else result
     if name.startswith("np."):
         ufunc = getattr(np, name[3:])
         return e.ty.dtype.type(ufunc(*args))
@@ -32,10 +33,15 @@ def _minmax(pick_new: Any) -> Any:
     return run
 
 
-def _python_int(e: Intrinsic, args: list[Any]) -> Any:
-    from accir.backends.interp import wrap64
+def _in_int64(value: int) -> int:
+    """Compiled code holds Python ints in 64 bits: a float too big for that raises."""
+    if not -(2**63) <= value < 2**63:
+        raise OverflowError(kind(CODES["int-range"]).message)
+    return value
 
-    return wrap64(int(args[0]))
+
+def _python_int(e: Intrinsic, args: list[Any]) -> Any:
+    return _in_int64(int(args[0]))
 
 
 _BUILTINS: dict[str, Any] = {

@@ -167,9 +167,10 @@ class FunctionCodegen(ExprCodegen):
         self.builder.store(self.expr(s.value), self.scalars[s.target.name])
 
     def stmt_Store(self, s: Store) -> None:
+        # Python evaluates the value before the subscript (and its IndexError)
+        value = self.expr(s.value)
         slot = self.arrays[s.array.name]
         ptr = self.element_ptr(slot, s.indices, s.checked)
-        value = self.expr(s.value)
         self.store_element(slot.type.dtype, value, ptr)
 
     def stmt_ExprStmt(self, s: ExprStmt) -> None:

@@ -78,6 +78,13 @@ def cast(e: Expr, ty: ScalarType) -> Expr:
     if e.type == ty:
         return e
     if isinstance(e, Const) and not (ty.is_int and e.type.is_float):
+        if e.ty.weak and e.ty.is_int and ty.is_int and not ty.weak:
+            info = np.iinfo(ty.dtype)
+            if not info.min <= int(e.value) <= info.max:  # type: ignore[arg-type]
+                raise UnsupportedError(
+                    f"Python integer {e.value} out of bounds for {ty.dtype}", e.loc,
+                    hint="NumPy raises OverflowError here: use a wider type or another value",
+                )
         return Const(_convert_constant(e.value, ty), ty, loc=e.loc)
     return Cast(e, ty, loc=e.loc)
 
@@ -311,7 +318,9 @@ class ExprLowering(LowererBase):
         if ty == BOOL and op in ("+", "*"):
             op = "|" if op == "+" else "&"  # NumPy's bool arithmetic is logical
         if ty == PYINT and isinstance(lhs, Const) and isinstance(rhs, Const):
-            _check_int_constant(op, lhs, rhs, self.loc(node))
+            folded = _fold_int_constant(op, lhs, rhs, node, self.loc(node))
+            if folded is not None:
+                return folded
         return BinOp(op, cast(lhs, ty), cast(rhs, ty), loc=self.loc(node))
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> Value:
@@ -422,16 +431,21 @@ class ExprLowering(LowererBase):
         )
 
 
-def _check_int_constant(op: str, lhs: Const, rhs: Const, loc: Loc) -> None:
-    """Python computes `2 ** 100` exactly; compiled code would wrap it: refuse instead."""
+def _fold_int_constant(op: str, lhs: Const, rhs: Const, node: ast.AST, loc: Loc
+                       ) -> Const | None:
+    """Python computes `2 ** 100` exactly, where compiled code would wrap: fold integer
+    constants exactly, and refuse results beyond 64 bits."""
     try:
         exact = OPERATORS[op](int(lhs.value), int(rhs.value))  # type: ignore[arg-type]
     except (ArithmeticError, ValueError):
-        return  # raises at run time, as in Python
-    if isinstance(exact, int) and not -(2**63) <= exact < 2**63:
+        return None  # raises at run time, as in Python
+    if not isinstance(exact, int):
+        return None
+    if not -(2**63) <= exact < 2**63:
         raise UnsupportedError(
-            f"{lhs.value} {op} {rhs.value} does not fit in the 64-bit integers accir compiles",
+            f"{ast.unparse(node)} does not fit in the 64-bit integers accir compiles",
             loc, hint="compute it with floats")
+    return Const(exact, PYINT, loc=loc)
 
 
 def flatten_subscript(node: ast.Subscript) -> tuple[ast.expr, list[ast.expr]]:

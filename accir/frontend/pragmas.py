@@ -132,8 +132,9 @@ class PragmaMap:
         for block in candidates:
             if block.col <= pragma.col:
                 return block
+        # dedented past every block (C style): with the next statement, or after the body
         following = [b for b in candidates if any(s.lineno > pragma.line for s in b.stmts)]
-        return (following or candidates)[0]
+        return following[0] if following else candidates[-1]
 
     def _block_for_end(
         self, pragma: Pragma, directive: Directive, candidates: list[_Block]

@@ -47,7 +47,7 @@ class FrozenObject:
         return FrozenObject(
             type(obj),
             tuple((k, v) for k, v in items if _freezable(v)),
-            tuple((k, type(v).__name__) for k, v in items if not _freezable(v)),
+            tuple((k, _kind(v)) for k, v in items if not _freezable(v)),
         )
 
     def attribute(self, name: str) -> Any:
@@ -58,7 +58,7 @@ class FrozenObject:
         for key, kind in self.others:
             if key == name:
                 raise AttributeError(
-                    f"attribute '{name}' of '{self.cls.__name__}' holds a {kind}: compiled "
+                    f"attribute '{name}' of '{self.cls.__name__}' holds {kind}: compiled "
                     "code can read only number-valued attributes of objects")
         try:
             value = getattr(self.cls, name)
@@ -81,6 +81,14 @@ class FrozenObject:
 
     def __str__(self) -> str:
         return f"object<{self.cls.__qualname__}>"
+
+
+def _kind(value: Any) -> str:
+    """'an array', 'a list', ... for messages."""
+    if isinstance(value, np.ndarray):
+        return "an array"
+    name = type(value).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
 
 
 def _freezable(value: Any) -> bool:

@@ -123,14 +123,14 @@ def join_all(types: list[ScalarType]) -> ScalarType:
 
 # ------------------------------------------------------------------ calls of known functions
 
-MATH_FLOAT_1 = ["sqrt", "exp", "expm1", "log1p", "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc", "gamma", "lgamma", "fabs", "degrees", "radians", "exp2", "cbrt"]
+MATH_FLOAT_1 = ["sqrt", "exp", "expm1", "log1p", "log2", "log10", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc", "fabs", "degrees", "radians", "exp2", "cbrt"]
 MATH_FLOAT_2 = ["atan2", "pow", "hypot", "copysign", "fmod", "remainder"]
 MATH_TO_INT = ["floor", "ceil", "trunc"]
 MATH_PREDICATES = ["isnan", "isinf", "isfinite"]
 MATH_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf, "nan": math.nan}
 # Functions that can overflow (a finite argument giving an infinite result raises
 # OverflowError rather than ValueError), as in CPython's mathmodule.c.
-MATH_CAN_OVERFLOW = {"exp", "expm1", "sinh", "cosh", "gamma", "lgamma", "exp2", "pow", "hypot",
+MATH_CAN_OVERFLOW = {"exp", "expm1", "sinh", "cosh", "exp2", "pow", "hypot",
                      "ldexp"}
 
 NUMPY_UFUNCS_1 = ["sqrt", "exp", "expm1", "log", "log1p", "log2", "log10", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "abs", "absolute", "fabs", "floor", "ceil", "trunc", "rint", "sign", "square", "negative", "isnan", "isinf", "isfinite", "exp2", "cbrt", "reciprocal", "conjugate", "conj", "real", "imag"]

@@ -1,11 +1,14 @@
 """The known functions an `Intrinsic` node may call, with their semantics.
 
-* `math.<f>`: CPython's `math` module on Python floats (arguments arrive as `pyfloat`): a NaN
-  result from a non-NaN argument raises ValueError("math domain error"), an infinite result from
-  finite arguments raises OverflowError("math range error") for the functions that can overflow
-  and ValueError otherwise. `math.floor/ceil/trunc` return `pyint` (NaN raises ValueError,
-  infinities OverflowError).
-* `np.<f>`: the NumPy ufunc on scalars of the argument type: IEEE results, never an exception.
+* `math.<f>`: CPython's `math` module on Python floats (arguments arrive as `pyfloat`), with
+  CPython's error rule (math_1/math_2 in mathmodule.c): a NaN result from non-NaN arguments
+  raises ValueError("math domain error"); an infinite result from finite arguments raises
+  OverflowError("math range error") for the functions that can overflow (exp, expm1, sinh,
+  cosh, exp2, pow, hypot) and ValueError otherwise (log(0), a pole); math.pow(0, negative) is
+  a domain error. `math.floor/ceil/trunc` return `pyint` (NaN raises ValueError, infinities
+  OverflowError, values beyond 64 bits OverflowError).
+* `np.<f>`: the NumPy ufunc on scalars of the argument type: IEEE results; the one exception is
+  `np.power` of integers with a negative exponent (ValueError, as in NumPy).
 * `abs`, `min`, `max`, `int`, `complex`, `real`, `imag`, `conj`: Python's builtins and complex
   attributes; `min`/`max` return the first extreme argument by `<`/`>` as Python does.
 """

@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from accir.diagnostics import IRVerificationError, Loc
+from accir.ir.intrinsics import INTRINSICS
 from accir.ir.nodes import (
     BINARY_OPS,
     COMPARE_OPS,
@@ -185,6 +186,12 @@ class ExprChecker:
         self.scalar(e.value, "the operand of a cast")
 
     def e_intrinsic(self, e: Intrinsic) -> None:
+        info = INTRINSICS.get(e.name)
+        if info is None:
+            self.fail(f"unknown intrinsic '{e.name}'", e)
+        elif not info.min_args <= len(e.args) <= info.max_args:
+            self.fail(f"intrinsic {e.name} takes {info.min_args}..{info.max_args} arguments, "
+                      f"not {len(e.args)}", e)
         if not isinstance(e.ty, ScalarType):
             self.fail(f"intrinsic {e.name} of non-scalar type {e.ty}", e)
         for arg in e.args:
