@@ -98,6 +98,11 @@ class _Hoister(Rewriter):
         self.ids = _IdSupply(fn)
         self.remarks: list[Remark] = []
 
+    def stmt(self, stmt: Stmt) -> Stmt | tuple[Stmt, ...]:
+        if isinstance(stmt, If) and _is_versioned(stmt):
+            return stmt  # this pass's own output: leave both copies alone
+        return super().stmt(stmt)
+
     def stmt_Loop(self, loop: Loop) -> Stmt | tuple[Stmt, ...]:
         if not _is_innermost(loop):
             return loop
@@ -119,6 +124,30 @@ class _Hoister(Rewriter):
         self.remarks.append(Remark(kind, f"loop over '{loop.var.name}': {message}",
                                    where.file if where else "", where.line if where else 0,
                                    BoundsCheckHoist.name))
+
+
+def _is_versioned(s: If) -> bool:
+    """An `if guard: fast loop else: checked loop` pair this pass made."""
+    if len(s.then) != 1 or len(s.orelse) != 1:
+        return False
+    fast, slow = s.then[0], s.orelse[0]
+    return (isinstance(fast, Loop) and isinstance(slow, Loop)
+            and _Anonymise().stmt(fast) == _Anonymise().stmt(slow))
+
+
+class _Anonymise(Rewriter):
+    """Forget statement ids and check flags (to compare the two copies of a loop)."""
+
+    def stmt(self, stmt: Stmt) -> Stmt | tuple[Stmt, ...]:
+        new = super().stmt(stmt)
+        assert not isinstance(new, tuple)
+        for attr, value in (("sid", ""), ("lid", ""), ("checked", True)):
+            if hasattr(new, attr):
+                new = dataclasses.replace(new, **{attr: value})  # type: ignore[type-var]
+        return new
+
+    def expr_Load(self, e: Load) -> Expr:
+        return dataclasses.replace(e, checked=True)
 
 
 def _is_innermost(loop: Loop) -> bool:
