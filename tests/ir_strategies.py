@@ -167,7 +167,7 @@ class _Gen:
         elif ty.is_int:
             ops = ["+", "-", "*", "//", "%", "**", "<<", ">>", "&", "|", "^"]
         else:
-            ops = ["+", "-", "*", "/", "**"] + ([] if ty.is_complex else ["//", "%"])
+            ops = ["+", "-", "*", "/"] + ([] if ty.is_complex else ["**", "//", "%"])
         return BinOp(self.pick(ops), self.expr(ty, depth), self.expr(ty, depth))
 
     def x_unary(self, ty: T.ScalarType, depth: int) -> Expr:

@@ -866,21 +866,16 @@ CONTROL_FLOW = [
 ]
 
 FUNCTIONS = [
-    Case("keyword-only-parameter", """
-        def kernel(A, *, n):
-            A[0] = n
-        """, U, "*args, **kwargs and keyword-only parameters are not supported",
-         at="def kernel(A, *, n)", col_at="def"),
     Case("varargs", """
         def kernel(A, *rest):
             A[0] = 1.0
-        """, U, "*args, **kwargs and keyword-only parameters are not supported",
+        """, U, "*args and **kwargs parameters are not supported",
          at="def kernel(A, *rest)", col_at="def", where="class"),
-    Case("positional-only", """
-        def kernel(A, n, /):
-            A[0] = n
-        """, U, "*args, **kwargs and keyword-only parameters are not supported",
-         at="def kernel(A, n, /)", col_at="def"),
+    Case("kwargs", """
+        def kernel(A, **options):
+            A[0] = 1.0
+        """, U, "*args and **kwargs parameters are not supported",
+         at="def kernel(A, **options)", col_at="def"),
     Case("return-array", """
         def kernel(A, n):
             return A

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accir.ir.nodes import BinOp, Cast
+from accir.ir.types import ScalarType
+
 
 @dataclass(frozen=True)
 class RuntimeErrorKind:
@@ -55,6 +58,13 @@ _KINDS = {
     "read-only": RuntimeErrorKind("ValueError", "assignment destination is read-only"),
 }
 
+# NumPy (NEP 50) refuses a Python int that does not fit the NumPy integer type it meets
+for _dtype in ("int8", "int16", "int32", "uint8", "uint16", "uint32", "uint64"):
+    _KINDS[f"int-bounds-{_dtype}"] = RuntimeErrorKind(
+        "OverflowError", f"Python integer %lld out of bounds for {_dtype}"
+    )
+_KINDS["complex-div-zero"] = RuntimeErrorKind("ZeroDivisionError", "complex division by zero")
+
 KIND_NAMES = list(_KINDS)
 CODES = {name: i + 1 for i, name in enumerate(KIND_NAMES)}
 
@@ -65,3 +75,11 @@ def kind(code: int) -> RuntimeErrorKind:
 
 def all_kinds() -> list[tuple[int, RuntimeErrorKind]]:
     return [(CODES[name], k) for name, k in _KINDS.items()]
+
+
+def is_int_true_division(e: BinOp) -> bool:
+    """`a / b` on Python ints (the frontend converted them to Python floats)."""
+    divisor = e.rhs
+    return (e.op == "/" and isinstance(e.type, ScalarType) and e.type.weak
+            and isinstance(divisor, Cast) and isinstance(divisor.value.type, ScalarType)
+            and divisor.value.type.weak and not divisor.value.type.is_float)

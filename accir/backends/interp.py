@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from accir.backends.errors import is_int_true_division
 from accir.ir.nodes import (
     AccStmt,
     Alloc,
@@ -44,7 +45,8 @@ from accir.ir.nodes import (
     Var,
     While,
 )
-from accir.ir.types import ScalarType
+from accir.ir.types import ArrayType, ScalarType, Type
+from accir.ir.uses import local_vars
 
 _OPS: dict[str, Any] = {
     "+": operator.add,
@@ -102,7 +104,10 @@ class Interpreter:
             return self.call(self.module.entry, args)
 
     def call(self, fn: Function, args: list[Any]) -> Any:
-        env = {p.name: v for p, v in zip(fn.params, args, strict=True)}
+        # As in compiled code, a variable read before it is assigned holds zero (an array:
+        # an empty one)
+        env = {v.name: _zero(v.type) for v in local_vars(fn)}
+        env.update({p.name: v for p, v in zip(fn.params, args, strict=True)})
         try:
             self.block(fn.body, env)
         except _Return as ret:
@@ -208,6 +213,8 @@ class Interpreter:
         ty = e.type
         assert isinstance(ty, ScalarType)
         if ty.weak:
+            if rhs == 0 and is_int_true_division(e):
+                raise ZeroDivisionError("division by zero")
             return self.weak_binop(e.op, lhs, rhs, ty)
         return ty.dtype.type(_OPS[e.op](lhs, rhs))
 
@@ -257,6 +264,12 @@ class Interpreter:
     def expr_Call(self, e: Call, env: dict[str, Any]) -> Any:
         args = [self.eval(a, env) for a in e.args]
         return self.call(self.module.function(e.callee), args)
+
+
+def _zero(ty: Type) -> Any:
+    if isinstance(ty, ArrayType):
+        return np.empty((0,) * ty.ndim, ty.dtype.dtype)
+    return ty.box(0) if isinstance(ty, ScalarType) else None
 
 
 def convert(value: Any, ty: ScalarType) -> Any:

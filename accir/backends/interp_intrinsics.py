@@ -40,6 +40,13 @@ def _in_int64(value: int) -> int:
     return value
 
 
+def _checked_int(e: Intrinsic, args: list[Any]) -> Any:
+    info = np.iinfo(e.ty.dtype)
+    if not info.min <= args[0] <= info.max:
+        raise OverflowError(f"Python integer {args[0]} out of bounds for {e.ty.dtype}")
+    return e.ty.dtype.type(args[0])
+
+
 def _python_int(e: Intrinsic, args: list[Any]) -> Any:
     return _in_int64(int(args[0]))
 
@@ -53,4 +60,6 @@ _BUILTINS: dict[str, Any] = {
     "real": lambda e, a: e.ty.box(a[0].real),
     "imag": lambda e, a: e.ty.box(a[0].imag),
     "conj": lambda e, a: a[0].conjugate(),
+    "checked_int": _checked_int,
+    "complex_ipow": lambda e, a: a[0] ** a[1],
 }

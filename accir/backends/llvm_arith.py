@@ -235,9 +235,9 @@ class ArithCodegen(CodegenBase):
         fabs = self.mc.intrinsic(f"llvm.fabs.{_suffix(fty)}", fty, [fty])
         abs_br, abs_bi = bld.call(fabs, [br]), bld.call(fabs, [bi])
         zero = ll.Constant(fty, 0.0)
+        by_zero = bld.and_(bld.fcmp_ordered("==", br, zero), bld.fcmp_ordered("==", bi, zero))
         if ty.weak:
-            self.fail_if(bld.and_(bld.fcmp_ordered("==", br, zero),
-                                  bld.fcmp_ordered("==", bi, zero)), "div-zero")
+            self.fail_if(by_zero, "complex-div-zero")
         real_big = bld.fcmp_ordered(">=", abs_br, abs_bi)
         # |br| >= |bi|: ratio = bi/br ; else ratio = br/bi
         ratio = bld.select(real_big, bld.fdiv(bi, br), bld.fdiv(br, bi))
@@ -252,6 +252,9 @@ class ArithCodegen(CodegenBase):
         else:
             scale = bld.fdiv(ll.Constant(fty, 1.0), denom)
             re, im = bld.fmul(re_num, scale), bld.fmul(im_num, scale)
+            # NumPy: dividing by a complex zero divides each part by +0.0 (inf or nan)
+            re = bld.select(by_zero, bld.fdiv(ar, abs_br), re)
+            im = bld.select(by_zero, bld.fdiv(ai, abs_br), im)
         return self.make_complex(ty, re, im)
 
     # ------------------------------------------------------------------ conversions

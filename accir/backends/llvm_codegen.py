@@ -30,12 +30,10 @@ from accir.ir.nodes import (
     Return,
     Stmt,
     Store,
-    Var,
     While,
-    walk_stmts,
 )
-from accir.ir.rewrite import iter_exprs
 from accir.ir.types import ArrayType, NoneType, ScalarType
+from accir.ir.uses import local_vars
 
 
 @dataclass
@@ -333,20 +331,3 @@ def _is_zero(e: object) -> bool:
     return isinstance(e, Const) and e.value == 0 and not (
         isinstance(e.value, float) and str(e.value).startswith("-")
     )
-
-
-def local_vars(fn: Function) -> list[Var]:
-    """Every variable the function mentions, parameters first, each name once."""
-    seen: dict[str, Var] = {p.name: p for p in fn.params}
-    for stmt in walk_stmts(fn.body):
-        targets: list[Var] = []
-        if isinstance(stmt, (Assign, Alloc)):
-            targets.append(stmt.target)
-        elif isinstance(stmt, Loop):
-            targets.append(stmt.var)
-        for var in targets:
-            seen.setdefault(var.name, var)
-        for e in iter_exprs(stmt):
-            if isinstance(e, Var):
-                seen.setdefault(e.name, e)
-    return list(seen.values())

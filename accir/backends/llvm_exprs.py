@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import llvmlite.ir as ll
 
 from accir.backends import llvm_types as lt
+from accir.backends.errors import is_int_true_division
 from accir.backends.llvm_arith import ArithCodegen
 from accir.ir.nodes import (
     BinOp,
@@ -95,7 +96,11 @@ class ExprCodegen(ArithCodegen):
     def expr_BinOp(self, e: BinOp) -> ll.Value:
         ty = e.type
         assert isinstance(ty, ScalarType)
-        return self.binop(e.op, self.expr(e.lhs), self.expr(e.rhs), ty)
+        lhs, rhs = self.expr(e.lhs), self.expr(e.rhs)
+        if is_int_true_division(e):  # Python says "division by zero" for int / int
+            self.fail_if(self.builder.fcmp_ordered("==", rhs, ll.Constant(rhs.type, 0.0)),
+                         "div-zero")
+        return self.binop(e.op, lhs, rhs, ty)
 
     def expr_UnaryOp(self, e: UnaryOp) -> ll.Value:
         b = self.builder
@@ -125,7 +130,11 @@ class ExprCodegen(ArithCodegen):
             (lr, li), (rr, ri) = self.parts(lhs), self.parts(rhs)
             if op == "==":
                 return b.and_(b.fcmp_ordered("==", lr, rr), b.fcmp_ordered("==", li, ri))
-            return b.or_(b.fcmp_unordered("!=", lr, rr), b.fcmp_unordered("!=", li, ri))
+            if op == "!=":
+                return b.or_(b.fcmp_unordered("!=", lr, rr), b.fcmp_unordered("!=", li, ri))
+            # NumPy orders complex numbers lexicographically: real parts, then imaginary
+            return b.or_(b.fcmp_ordered(op[0], lr, rr),
+                         b.and_(b.fcmp_ordered("==", lr, rr), b.fcmp_ordered(op, li, ri)))
         if ty.is_float:
             if op == "!=":
                 return b.fcmp_unordered("!=", lhs, rhs)

@@ -7,10 +7,11 @@ import math
 from typing import TYPE_CHECKING
 
 import llvmlite.ir as ll
+import numpy as np
 
 from accir.backends import llvm_types as lt
 from accir.ir.intrinsics import INTRINSICS
-from accir.ir.nodes import Intrinsic
+from accir.ir.nodes import Const, Intrinsic
 from accir.ir.types import ScalarType
 
 if TYPE_CHECKING:
@@ -259,4 +260,43 @@ def builtin_call(cg: CodegenBase, name: str, args: list[ll.Value], e: Intrinsic
         return b.extract_value(args[0], 0 if name == "real" else 1)
     if name == "conj":
         return conj(cg, args[0], t)
+    if name == "checked_int":
+        return checked_int(cg, args[0], e.ty)
+    if name == "complex_ipow":
+        power = e.args[1]
+        assert isinstance(power, Const)
+        return complex_ipow(cg, args[0], int(power.value), e.ty)  # type: ignore[arg-type]
     raise NotImplementedError(name)
+
+
+def complex_ipow(cg: CodegenBase, z: ll.Value, n: int, ty: ScalarType) -> ll.Value:
+    """CPython's c_powi (binary powering starting from 1) for Python complex, NumPy's
+    npy_cpow (z, z*z, z*z*z for n <= 3, then binary powering) for NumPy complex."""
+    def mul(a: ll.Value, b: ll.Value) -> ll.Value:
+        return cg.binop("*", a, b, ty)
+
+    m = abs(n)
+    one = lt.const(ty, 1)
+    if not ty.weak and m <= 3:
+        result = one if m == 0 else z if m == 1 else mul(z, z) if m == 2 else mul(mul(z, z), z)
+    else:
+        result, square, mask = one, z, 1
+        while m >= mask:
+            if m & mask:
+                result = mul(result, square)
+            mask <<= 1
+            if m >= mask:
+                square = mul(square, square)
+    return cg.binop("/", one, result, ty) if n < 0 else result
+
+
+def checked_int(cg: CodegenBase, x: ll.Value, ty: ScalarType) -> ll.Value:
+    """A Python int into a narrower NumPy integer type: OverflowError unless it fits."""
+    b = cg.builder
+    info = np.iinfo(ty.dtype)
+    too_small = b.icmp_signed("<", x, lt.int_const(max(int(info.min), -(2**63))))
+    outside = too_small
+    if info.max < 2**63 - 1:
+        outside = b.or_(too_small, b.icmp_signed(">", x, lt.int_const(int(info.max))))
+    cg.fail_if(outside, f"int-bounds-{ty.dtype}", x)
+    return b.trunc(x, lt.value_type(ty)) if ty.bits < 64 else x

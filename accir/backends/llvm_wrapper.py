@@ -122,8 +122,15 @@ class WrapperBuilder:
             d = b.call(self.api("PyFloat_AsDouble", lt.F64, [lt.PTR]), [obj])
             self.check_error(b.fcmp_ordered("==", d, ll.Constant(lt.F64, -1.0)))
             return b.fptrunc(d, lt.F32) if ty.bits == 32 else d
-        name = "PyLong_AsUnsignedLongLong" if ty.name == "u64" else "PyLong_AsLongLong"
-        v = b.call(self.api(name, lt.I64, [lt.PTR]), [obj])
+        if ty.name == "u64":  # np.uint64 is no int: take its __index__ first
+            index = b.call(self.api("PyNumber_Index", lt.PTR, [lt.PTR]), [obj])
+            with b.if_then(b.icmp_unsigned("==", index, self.null), likely=False):
+                b.ret(self.null)
+            convert = self.api("PyLong_AsUnsignedLongLong", lt.I64, [lt.PTR])
+            v = b.call(convert, [index])
+            b.call(self.api("Py_DecRef", lt.VOID, [lt.PTR]), [index])
+        else:
+            v = b.call(self.api("PyLong_AsLongLong", lt.I64, [lt.PTR]), [obj])
         self.check_error(b.icmp_signed("==", v, lt.int_const(-1)))
         return b.trunc(v, ll.IntType(ty.bits)) if ty.bits < 64 else v
 

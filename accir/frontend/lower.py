@@ -189,16 +189,18 @@ class FunctionLowerer(StmtLowering, CallLowering, ExprLowering):
         return ty
 
 def always_returns(body: list[ast.stmt]) -> bool:
-    """Whether every path through `body` ends in a return statement."""
-    if not body:
-        return False
-    last = body[-1]
-    if isinstance(last, ast.Return):
+    """Whether every path through `body` ends in a return statement (code after a statement
+    that always returns is dead)."""
+    return any(_returns(stmt) for stmt in body)
+
+
+def _returns(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.Return):
         return True
-    if isinstance(last, ast.If):
-        return always_returns(last.body) and always_returns(last.orelse)
-    if isinstance(last, ast.While) and isinstance(last.test, ast.Constant) and last.test.value:
-        return not any(isinstance(n, ast.Break) for n in ast.walk(last))
+    if isinstance(stmt, ast.If):
+        return always_returns(stmt.body) and always_returns(stmt.orelse)
+    if isinstance(stmt, ast.While) and isinstance(stmt.test, ast.Constant) and stmt.test.value:
+        return not any(isinstance(n, ast.Break) for n in ast.walk(stmt))
     return False
 
 

@@ -54,12 +54,11 @@ class LowererBase:
         self.counters = {"S": 0, "L": 0, "t": 0}
         self.current_node: ast.AST = src.tree
         args = src.tree.args
-        if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs:
+        if args.vararg or args.kwarg:
             raise UnsupportedError(
-                "*args, **kwargs and keyword-only parameters are not supported",
-                src.loc(src.tree),
+                "*args and **kwargs parameters are not supported", src.loc(src.tree)
             )
-        names = [a.arg for a in args.args]
+        names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
         if len(names) != len(specs):
             raise AccirTypeError(
                 f"{src.name}() takes {len(names)} arguments but {len(specs)} were given",

@@ -124,7 +124,9 @@ class CallLowering(LowererBase):
             part = F32 if t.name == "c64" else PYFLOAT if t.weak else F64
             return Intrinsic(name, (args[0],), t if name == "conj" else part, loc=loc)
         if name == "abs":
-            return Intrinsic("abs", (args[0],), self._typed(abs_type, t, node), loc=loc)
+            ty = self._typed(abs_type, t, node)
+            arg = args[0] if t.is_complex else cast(args[0], ty)  # abs(True) is the int 1
+            return Intrinsic("abs", (arg,), ty, loc=loc)
         ty = join_all([a.type for a in args])  # type: ignore[misc]
         return Intrinsic(name, tuple(cast(a, ty) for a in args), ty, loc=loc)
 
@@ -153,6 +155,9 @@ class CallLowering(LowererBase):
             raise AccirTypeError(str(exc), self.loc(node)) from None
         if name in MATH_TO_INT and not types[0].is_float:  # type: ignore[union-attr]
             return cast(args[0], PYINT)  # math.floor(int) is the int itself
+        if name == "trunc" and types[0] == F32:
+            raise AccirTypeError("type numpy.float32 doesn't define __trunc__ method",
+                                 self.loc(node), hint="use math.floor, math.ceil or int()")
         return Intrinsic(full, tuple(cast(a, PYFLOAT) for a in args), ty, loc=self.loc(node))
 
     # ------------------------------------------------------------------ numpy
@@ -182,6 +187,7 @@ class CallLowering(LowererBase):
         try:
             ins = [from_dtype(d) for d in dtypes[: fn.nin]]
             out = from_dtype(dtypes[-1])
+            _check_ufunc_support(name, ins, self.loc(node))
         except KeyError:
             raise UnsupportedError(
                 f"np.{fn.__name__} of these arguments computes in {dtypes[-1]}, which accir "
@@ -321,7 +327,9 @@ class CallLowering(LowererBase):
     ) -> list[Expr | FrozenObject]:
         """Match positional and keyword arguments to `fn`'s parameters (defaults included)."""
         code = fn.__code__
-        names = list(code.co_varnames[: code.co_argcount])
+        names = list(code.co_varnames[: code.co_argcount])  # positional parameters
+        keyword_only = list(code.co_varnames[code.co_argcount:
+                                             code.co_argcount + code.co_kwonlyargcount])
         values: dict[str, Expr | FrozenObject] = {}
         positional: list[Any] = ([bound] if bound is not None else []) + list(node.args)
         if len(positional) > len(names):
@@ -335,7 +343,7 @@ class CallLowering(LowererBase):
         for kw in node.keywords:
             if kw.arg is None:
                 raise UnsupportedError("**kwargs in calls are not supported", self.loc(kw))
-            if kw.arg not in names or kw.arg in values:
+            if kw.arg not in names + keyword_only or kw.arg in values:
                 raise AccirTypeError(
                     f"{fn.__name__}() got an unexpected keyword argument '{kw.arg}'",
                     self.loc(kw),
@@ -344,12 +352,14 @@ class CallLowering(LowererBase):
         defaults = fn.__defaults__ or ()
         for name, default in zip(names[len(names) - len(defaults) :], defaults, strict=True):
             values.setdefault(name, self.call_argument(Static(default)))
-        missing = [n for n in names if n not in values]
+        for name, default in (fn.__kwdefaults__ or {}).items():
+            values.setdefault(name, self.call_argument(Static(default)))
+        missing = [n for n in names + keyword_only if n not in values]
         if missing:
             raise AccirTypeError(
                 f"{fn.__name__}() missing required argument '{missing[0]}'", self.loc(node)
             )
-        return [values[n] for n in names]
+        return [values[n] for n in names + keyword_only]
 
     def call_argument(self, arg: Any) -> Expr | FrozenObject:
         if isinstance(arg, Static):
@@ -368,6 +378,19 @@ class CallLowering(LowererBase):
 
     def arg_spec(self, a: Expr | FrozenObject) -> Any:
         return a if isinstance(a, FrozenObject) else a.type
+
+
+_COMPLEX_UFUNCS = {"abs", "conj", "square", "negative", "isnan", "isinf", "isfinite"}
+
+
+def _check_ufunc_support(name: str, ins: list[ScalarType], loc: Any) -> None:
+    """The NumPy functions accir compiles for every input type it accepts."""
+    if any(t.is_complex for t in ins) and name not in _COMPLEX_UFUNCS:
+        raise UnsupportedError(f"np.{name} of complex numbers is not supported", loc,
+                               hint="supported on complex: " + ", ".join(sorted(_COMPLEX_UFUNCS)))
+    if name == "reciprocal" and not ins[0].is_float:
+        raise UnsupportedError("np.reciprocal of integers is not supported (NumPy's result "
+                               "for 0 depends on the platform)", loc, hint="write 1 / x")
 
 
 def _python_function(fn: Any) -> tuple[Any, Any]:

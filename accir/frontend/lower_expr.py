@@ -26,6 +26,7 @@ from accir.ir.nodes import (
     Const,
     Dim,
     Expr,
+    Intrinsic,
     Load,
     Logical,
     Select,
@@ -36,6 +37,7 @@ from accir.ir.types import (
     BOOL,
     PYFLOAT,
     PYINT,
+    U64,
     ArrayType,
     ScalarType,
     is_supported_dtype,
@@ -81,11 +83,11 @@ def cast(e: Expr, ty: ScalarType) -> Expr:
         if e.ty.weak and e.ty.is_int and ty.is_int and not ty.weak:
             info = np.iinfo(ty.dtype)
             if not info.min <= int(e.value) <= info.max:  # type: ignore[arg-type]
-                raise UnsupportedError(
-                    f"Python integer {e.value} out of bounds for {ty.dtype}", e.loc,
-                    hint="NumPy raises OverflowError here: use a wider type or another value",
-                )
+                # NumPy raises OverflowError when this runs: so does the compiled code
+                return Intrinsic("checked_int", (e,), ty, loc=e.loc)
         return Const(_convert_constant(e.value, ty), ty, loc=e.loc)
+    if e.type == PYINT and ty.is_int and not ty.weak and ty.name != "i64":
+        return Intrinsic("checked_int", (e,), ty, loc=e.loc)  # NumPy refuses what won't fit
     return Cast(e, ty, loc=e.loc)
 
 
@@ -317,11 +319,26 @@ class ExprLowering(LowererBase):
             ty = PYFLOAT  # Python: int ** negative int is a float
         if ty == BOOL and op in ("+", "*"):
             op = "|" if op == "+" else "&"  # NumPy's bool arithmetic is logical
+        if op == "**" and ty.is_complex:
+            return self.complex_power(lhs, rhs, ty, node)
         if ty == PYINT and isinstance(lhs, Const) and isinstance(rhs, Const):
             folded = _fold_int_constant(op, lhs, rhs, node, self.loc(node))
             if folded is not None:
                 return folded
         return BinOp(op, cast(lhs, ty), cast(rhs, ty), loc=self.loc(node))
+
+    def complex_power(self, base: Expr, exponent: Expr, ty: ScalarType, node: ast.AST
+                      ) -> Expr:
+        """`z ** n` for a constant integer n, |n| <= 100 (by repeated multiplication, as both
+        CPython and NumPy compute it)."""
+        value = exponent.value if isinstance(exponent, Const) else None
+        n = complex(value).real if value is not None else None
+        if value is None or complex(value).imag != 0 or n != int(n) or abs(n) > 100:  # type: ignore[arg-type]
+            raise UnsupportedError(
+                "complex ** is supported only with a constant integer exponent up to 100",
+                self.loc(node), hint="write the power with multiplications or exp/log")
+        power = Const(int(n), PYINT, loc=self.loc(node))
+        return Intrinsic("complex_ipow", (cast(base, ty), power), ty, loc=self.loc(node))
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> Value:
         op = _UNARY[type(node.op)]
@@ -360,11 +377,27 @@ class ExprLowering(LowererBase):
         lt, rt = lhs.type, rhs.type
         assert isinstance(lt, ScalarType) and isinstance(rt, ScalarType)
         ty = compare_type(lt, rt)
-        if ty.is_complex and op not in ("==", "!="):
-            raise AccirTypeError(
+        if ty.is_complex and ty.weak and op not in ("==", "!="):
+            raise AccirTypeError(  # NumPy orders complex scalars; Python does not
                 f"'{op}' not supported between complex numbers", self.loc(node)
             )
+        if ty == U64 and PYINT in (lt, rt):
+            return self.compare_with_uint64(op, lhs, rhs, node)
         return Compare(op, cast(lhs, ty), cast(rhs, ty), loc=self.loc(node))
+
+    def compare_with_uint64(self, op: str, lhs: Expr, rhs: Expr, node: ast.AST) -> Expr:
+        """NumPy compares a Python int with a uint64 by value: a negative int is smaller."""
+        loc = self.loc(node)
+        python_left = lhs.type == PYINT
+        small = lhs if python_left else rhs
+        # the outcome when the Python int is negative (so below every uint64)
+        below = op in (("<", "<=", "!=") if python_left else (">", ">=", "!="))
+        exact = Compare(op, Cast(lhs, U64, loc=loc) if python_left else lhs,
+                        rhs if python_left else Cast(rhs, U64, loc=loc), loc=loc)
+        if isinstance(small, Const):
+            return Const(below, BOOL, loc=loc) if small.value < 0 else exact  # type: ignore[operator]
+        negative = Compare("<", small, Const(0, PYINT, loc=loc), loc=loc)
+        return Select(negative, Const(below, BOOL, loc=loc), exact, loc=loc)
 
     def logical(self, op: str, lhs: Expr, rhs: Expr, node: ast.AST) -> Expr:
         """Short-circuit combination of two boolean expressions."""

@@ -126,7 +126,8 @@ class StmtLowering(LowererBase):
         return [ExprStmt(self.fresh_sid(), value, loc=self.loc(node))]
 
     def stmt_Return(self, node: ast.Return) -> list[Stmt]:
-        if node.value is None:
+        if node.value is None or (isinstance(node.value, ast.Constant)
+                                  and node.value.value is None):
             self.returns.append(NONE)
             return [Return(self.fresh_sid(), None, loc=self.loc(node))]
         value = self.scalar(node.value)

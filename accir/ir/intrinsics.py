@@ -11,6 +11,11 @@
   `np.power` of integers with a negative exponent (ValueError, as in NumPy).
 * `abs`, `min`, `max`, `int`, `complex`, `real`, `imag`, `conj`: Python's builtins and complex
   attributes; `min`/`max` return the first extreme argument by `<`/`>` as Python does.
+* `complex_ipow(z, n)`: `z ** n` for a complex z and a constant integer n, |n| <= 100, with
+  CPython's algorithm (binary powering from 1) for Python complex and NumPy's (z, z*z, z*z*z
+  for n <= 3, then binary powering) for NumPy complex; a negative n divides 1 by the power.
+* `checked_int`: a Python int (`pyint`) converted to a narrower NumPy integer type; like NumPy,
+  it raises OverflowError("Python integer N out of bounds for int8") when N does not fit.
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ def _table() -> dict[str, IntrinsicInfo]:
         ("real", 1, 1),
         ("imag", 1, 1),
         ("conj", 1, 1),
+        ("checked_int", 1, 1),
+        ("complex_ipow", 2, 2),
     ]:
         table[name] = IntrinsicInfo(name, lo, hi)
     return table

@@ -62,3 +62,20 @@ def _written_through_call(module: Module, call: Call, memo: dict[str, set[str]])
         for arg, param in zip(call.args, callee.params, strict=True)
         if isinstance(arg, Var) and isinstance(arg.type, ArrayType) and param.name in inner
     }
+
+
+def local_vars(fn: Function) -> list[Var]:
+    """Every variable the function mentions, parameters first, each name once."""
+    seen: dict[str, Var] = {p.name: p for p in fn.params}
+    for stmt in walk_stmts(fn.body):
+        targets: list[Var] = []
+        if isinstance(stmt, (Assign, Alloc)):
+            targets.append(stmt.target)
+        elif isinstance(stmt, Loop):
+            targets.append(stmt.var)
+        for var in targets:
+            seen.setdefault(var.name, var)
+        for e in iter_exprs(stmt):
+            if isinstance(e, Var):
+                seen.setdefault(e.name, e)
+    return list(seen.values())

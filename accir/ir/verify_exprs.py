@@ -144,7 +144,7 @@ class ExprChecker:
         ty = self.same_type(e.lhs, e.rhs, e.op, e)
         if e.op == "/" and not (ty.is_float or ty.is_complex):
             self.fail(f"'/' needs float or complex operands, not {ty}", e)
-        if e.op in ("//", "%") and ty.is_complex:
+        if e.op in ("//", "%", "**") and ty.is_complex:  # complex powers: complex_ipow
             self.fail(f"'{e.op}' is not defined on complex {ty}", e)
         if e.op in _BITWISE and not (ty.is_int or ty.is_bool):
             self.fail(f"'{e.op}' needs integer or bool operands, not {ty}", e)
@@ -153,8 +153,8 @@ class ExprChecker:
         if e.op not in COMPARE_OPS:
             self.fail(f"unknown comparison '{e.op}'", e)
         ty = self.same_type(e.lhs, e.rhs, e.op, e)
-        if e.op in _ORDERING and ty.is_complex:
-            self.fail(f"'{e.op}' cannot order complex {ty}", e)
+        if e.op in _ORDERING and ty.is_complex and ty.weak:  # NumPy orders its complex types
+            self.fail(f"'{e.op}' cannot order Python complex numbers", e)
 
     def e_logical(self, e: Logical) -> None:
         if e.op not in LOGICAL_OPS:

@@ -1,0 +1,238 @@
+"""Dense linear algebra: PolyBench gemm, 2mm, atax, bicg, mvt, gesummv, syrk, syr2k, gemver,
+doitgen, trmm, symm, plus dot products and complex matrix-vector products."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from corpus import Case, complexes, floats
+
+
+def gemm(alpha, beta, C, A, B):
+    ni, nj = C.shape
+    nk = A.shape[1]
+    for i in range(ni):
+        for j in range(nj):
+            C[i, j] *= beta
+        for k in range(nk):
+            for j in range(nj):
+                C[i, j] += alpha * A[i, k] * B[k, j]
+
+
+def two_mm(alpha, beta, tmp, A, B, C, D):
+    ni, nj = tmp.shape
+    nk = A.shape[1]
+    nl = C.shape[1]
+    for i in range(ni):
+        for j in range(nj):
+            tmp[i, j] = 0.0
+            for k in range(nk):
+                tmp[i, j] += alpha * A[i, k] * B[k, j]
+    for i in range(ni):
+        for j in range(nl):
+            D[i, j] *= beta
+            for k in range(nj):
+                D[i, j] += tmp[i, k] * C[k, j]
+
+
+def atax(A, x, y, tmp):
+    m, n = A.shape
+    for i in range(n):
+        y[i] = 0.0
+    for i in range(m):
+        tmp[i] = 0.0
+        for j in range(n):
+            tmp[i] = tmp[i] + A[i, j] * x[j]
+        for j in range(n):
+            y[j] = y[j] + A[i, j] * tmp[i]
+
+
+def bicg(A, s, q, p, r):
+    n, m = A.shape
+    for i in range(m):
+        s[i] = 0
+    for i in range(n):
+        q[i] = 0.0
+        for j in range(m):
+            s[j] = s[j] + r[i] * A[i, j]
+            q[i] = q[i] + A[i, j] * p[j]
+
+
+def mvt(x1, x2, y_1, y_2, A):
+    n = x1.shape[0]
+    for i in range(n):
+        for j in range(n):
+            x1[i] = x1[i] + A[i, j] * y_1[j]
+    for i in range(n):
+        for j in range(n):
+            x2[i] = x2[i] + A[j, i] * y_2[j]
+
+
+def gesummv(alpha, beta, A, B, tmp, x, y):
+    n = A.shape[0]
+    for i in range(n):
+        tmp[i] = 0.0
+        y[i] = 0.0
+        for j in range(n):
+            tmp[i] = A[i, j] * x[j] + tmp[i]
+            y[i] = B[i, j] * x[j] + y[i]
+        y[i] = alpha * tmp[i] + beta * y[i]
+
+
+def syrk(alpha, beta, C, A):
+    n, m = A.shape
+    for i in range(n):
+        for j in range(i + 1):
+            C[i, j] *= beta
+        for k in range(m):
+            for j in range(i + 1):
+                C[i, j] += alpha * A[i, k] * A[j, k]
+
+
+def syr2k(alpha, beta, C, A, B):
+    n, m = A.shape
+    for i in range(n):
+        for j in range(i + 1):
+            C[i, j] *= beta
+        for k in range(m):
+            for j in range(i + 1):
+                C[i, j] += A[j, k] * alpha * B[i, k] + B[j, k] * alpha * A[i, k]
+
+
+def gemver(alpha, beta, A, u1, v1, u2, v2, w, x, y, z):
+    n = A.shape[0]
+    for i in range(n):
+        for j in range(n):
+            A[i, j] = A[i, j] + u1[i] * v1[j] + u2[i] * v2[j]
+    for i in range(n):
+        for j in range(n):
+            x[i] = x[i] + beta * A[j, i] * y[j]
+    for i in range(n):
+        x[i] = x[i] + z[i]
+    for i in range(n):
+        for j in range(n):
+            w[i] = w[i] + alpha * A[i, j] * x[j]
+
+
+def doitgen(A, C4, sum_):
+    nr, nq, np_ = A.shape
+    for r in range(nr):
+        for q in range(nq):
+            for p in range(np_):
+                sum_[p] = 0.0
+                for s in range(np_):
+                    sum_[p] += A[r, q, s] * C4[s, p]
+            for p in range(np_):
+                A[r, q, p] = sum_[p]
+
+
+def trmm(alpha, A, B):
+    m, n = B.shape
+    for i in range(m):
+        for j in range(n):
+            for k in range(i + 1, m):
+                B[i, j] += A[k, i] * B[k, j]
+            B[i, j] = alpha * B[i, j]
+
+
+def symm(alpha, beta, C, A, B):
+    m, n = C.shape
+    for i in range(m):
+        for j in range(n):
+            temp2 = 0.0
+            for k in range(i):
+                C[k, j] += alpha * B[i, j] * A[i, k]
+                temp2 += B[k, j] * A[i, k]
+            C[i, j] = beta * C[i, j] + alpha * B[i, j] * A[i, i] + alpha * temp2
+
+
+def dot(x, y):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[i] * y[i]
+    return s
+
+
+def matvec_rows(A, x, y):
+    # row-of-row indexing A[i][j]
+    n = len(A)
+    m = A.shape[1]
+    for i in range(n):
+        acc = 0.0
+        for j in range(m):
+            acc = acc + A[i][j] * x[j]
+        y[i] = acc
+
+
+def complex_matvec(A, x, y):
+    n, m = A.shape
+    for i in range(n):
+        acc = 0j
+        for j in range(m):
+            acc += A[i, j] * x[j].conjugate()
+        y[i] = acc
+
+
+def rank1_update(A, u, v, alpha):
+    n, m = A.shape
+    for i in range(n):
+        for j in range(m):
+            A[i, j] -= alpha * u[i] * v[j]
+
+
+def three_mm(E, A, B, F, C, D, G):
+    ni, nj = E.shape
+    nk = A.shape[1]
+    nl = F.shape[1]
+    nm = C.shape[1]
+    for i in range(ni):
+        for j in range(nj):
+            E[i, j] = 0.0
+            for k in range(nk):
+                E[i, j] += A[i, k] * B[k, j]
+    for i in range(nj):
+        for j in range(nl):
+            F[i, j] = 0.0
+            for k in range(nm):
+                F[i, j] += C[i, k] * D[k, j]
+    for i in range(ni):
+        for j in range(nl):
+            G[i, j] = 0.0
+            for k in range(nj):
+                G[i, j] += E[i, k] * F[k, j]
+
+
+CASES = [
+    Case(gemm, lambda rng, n: (1.5, 1.2, floats(rng, n, n + 1), floats(rng, n, n + 2),
+                               floats(rng, n + 2, n + 1))),
+    Case(two_mm, lambda rng, n: (1.5, 1.2, np.zeros((n, n + 1)), floats(rng, n, n + 2),
+                                 floats(rng, n + 2, n + 1), floats(rng, n + 1, n + 3),
+                                 floats(rng, n, n + 3)), sizes=(1, 5, 11)),
+    Case(atax, lambda rng, n: (floats(rng, n + 1, n), floats(rng, n), np.zeros(n),
+                               np.zeros(n + 1))),
+    Case(bicg, lambda rng, n: (floats(rng, n, n + 1), np.zeros(n + 1), np.zeros(n),
+                               floats(rng, n + 1), floats(rng, n))),
+    Case(mvt, lambda rng, n: (floats(rng, n), floats(rng, n), floats(rng, n), floats(rng, n),
+                              floats(rng, n, n))),
+    Case(gesummv, lambda rng, n: (1.5, 1.2, floats(rng, n, n), floats(rng, n, n), np.zeros(n),
+                                  floats(rng, n), np.zeros(n))),
+    Case(syrk, lambda rng, n: (1.5, 1.2, floats(rng, n, n), floats(rng, n, n + 2))),
+    Case(syr2k, lambda rng, n: (1.5, 1.2, floats(rng, n, n), floats(rng, n, n + 2),
+                                floats(rng, n, n + 2))),
+    Case(gemver, lambda rng, n: (1.5, 1.2, floats(rng, n, n), *(floats(rng, n) for _ in range(8)))),
+    Case(doitgen, lambda rng, n: (floats(rng, n, n + 1, n + 2), floats(rng, n + 2, n + 2),
+                                  np.zeros(n + 2)), sizes=(1, 3, 7)),
+    Case(trmm, lambda rng, n: (1.5, floats(rng, n, n), floats(rng, n, n + 1))),
+    Case(symm, lambda rng, n: (1.5, 1.2, floats(rng, n, n + 1), floats(rng, n, n),
+                               floats(rng, n, n + 1))),
+    Case(dot, lambda rng, n: (floats(rng, n), floats(rng, n))),
+    Case(matvec_rows, lambda rng, n: (floats(rng, n, n + 1), floats(rng, n + 1), np.zeros(n))),
+    Case(complex_matvec, lambda rng, n: (complexes(rng, n, n + 1), complexes(rng, n + 1),
+                                         np.zeros(n, dtype=np.complex128))),
+    Case(rank1_update, lambda rng, n: (floats(rng, n, n + 1), floats(rng, n), floats(rng, n + 1),
+                                       np.float64(0.5))),
+    Case(three_mm, lambda rng, n: (np.zeros((n, n + 1)), floats(rng, n, n + 2),
+                                   floats(rng, n + 2, n + 1), np.zeros((n + 1, n + 3)),
+                                   floats(rng, n + 1, n + 4), floats(rng, n + 4, n + 3),
+                                   np.zeros((n, n + 3))), sizes=(1, 4, 9)),
+]
