@@ -9,8 +9,8 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[test,bench]'
+	$(VENV)/bin/python -m pip install -qq --upgrade pip
+	$(VENV)/bin/python -m pip install -qq -e '.[test,bench]'
 	touch $(STAMP)
 
 demo: $(STAMP)
