@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from accir.backends.errors import is_int_true_division
+from accir.frontend.typing import OPERATORS, UNARY
 from accir.ir.nodes import (
     AccStmt,
     Alloc,
@@ -49,18 +50,7 @@ from accir.ir.types import ArrayType, ScalarType, Type
 from accir.ir.uses import local_vars
 
 _OPS: dict[str, Any] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "//": operator.floordiv,
-    "%": operator.mod,
-    "**": operator.pow,
-    "<<": operator.lshift,
-    ">>": operator.rshift,
-    "&": operator.and_,
-    "|": operator.or_,
-    "^": operator.xor,
+    **OPERATORS,
     "<": operator.lt,
     "<=": operator.le,
     ">": operator.gt,
@@ -156,21 +146,23 @@ class Interpreter:
             raise ValueError("range() arg 3 must not be zero")
         for i in range(start, stop, step):
             env[s.var.name] = i
-            try:
-                self.block(s.body, env)
-            except _Break:
+            if not self.iteration(s.body, env):
                 break
-            except _Continue:
-                continue
 
     def stmt_While(self, s: While, env: dict[str, Any]) -> None:
         while self.eval(s.cond, env):
-            try:
-                self.block(s.body, env)
-            except _Break:
+            if not self.iteration(s.body, env):
                 break
-            except _Continue:
-                continue
+
+    def iteration(self, body: tuple[Stmt, ...], env: dict[str, Any]) -> bool:
+        """Run a loop body once; False when it breaks out of the loop."""
+        try:
+            self.block(body, env)
+        except _Break:
+            return False
+        except _Continue:
+            pass
+        return True
 
     def stmt_If(self, s: If, env: dict[str, Any]) -> None:
         self.block(s.then if self.eval(s.cond, env) else s.orelse, env)
@@ -237,8 +229,7 @@ class Interpreter:
         assert isinstance(ty, ScalarType)
         if e.op == "~" and ty.is_bool:
             return ty.box(not value)
-        apply: Any = {"-": operator.neg, "+": operator.pos, "~": operator.invert}[e.op]
-        result = apply(value)
+        result = UNARY[e.op](value)
         return wrap64(result) if ty.weak and ty.is_int else result
 
     def expr_Compare(self, e: Compare, env: dict[str, Any]) -> Any:

@@ -79,10 +79,7 @@ class ModuleCodegen:
 
     def extern(self, name: str, ret: ll.Type, args: list[ll.Type], var_arg: bool = False
                ) -> ll.Function:
-        existing = self.ll.globals.get(name)
-        if existing is not None:
-            return existing
-        return ll.Function(self.ll, ll.FunctionType(ret, args, var_arg=var_arg), name=name)
+        return lt.declare(self.ll, name, ret, args, var_arg)
 
     def intrinsic(self, name: str, ret: ll.Type, args: list[ll.Type]) -> ll.Function:
         return self.extern(name, ret, args)

@@ -52,8 +52,7 @@ def build_guard(module: ll.Module, fn: Function, target: ll.Function, name: str,
     b.position_at_end(fail_bb)
     keepalive.append(mismatch)
     sentinel = b.inttoptr(lt.int_const(id(mismatch)), lt.PTR)
-    incref = module.globals.get("Py_IncRef") or ll.Function(
-        module, ll.FunctionType(lt.VOID, [lt.PTR]), name="Py_IncRef")
+    incref = lt.declare(module, "Py_IncRef", lt.VOID, [lt.PTR])
     b.call(incref, [sentinel])
     b.ret(sentinel)
     return guard
@@ -61,8 +60,7 @@ def build_guard(module: ll.Module, fn: Function, target: ll.Function, name: str,
 
 def _fits_i64(module: ll.Module, b: ll.IRBuilder, obj: ll.Value, overflow: ll.Value
               ) -> ll.Value:
-    convert = module.globals.get("PyLong_AsLongLongAndOverflow") or ll.Function(
-        module, ll.FunctionType(lt.I64, [lt.PTR, lt.PTR]), name="PyLong_AsLongLongAndOverflow")
+    convert = lt.declare(module, "PyLong_AsLongLongAndOverflow", lt.I64, [lt.PTR, lt.PTR])
     b.call(convert, [obj, overflow])
     return b.icmp_signed("==", b.load(overflow, typ=lt.I32), lt.int_const(0, 32))
 

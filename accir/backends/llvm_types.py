@@ -56,3 +56,12 @@ def const(t: ScalarType, value: bool | int | float | complex) -> ll.Constant:
 
 def int_const(value: int, bits: int = 64) -> ll.Constant:
     return ll.Constant(ll.IntType(bits), value)
+
+
+def declare(module: ll.Module, name: str, ret: ll.Type, args: list[ll.Type],
+            var_arg: bool = False) -> ll.Function:
+    """The function `name` of `module`, declared (as external) on first use."""
+    existing = module.globals.get(name)
+    if existing is not None:
+        return existing
+    return ll.Function(module, ll.FunctionType(ret, args, var_arg=var_arg), name=name)

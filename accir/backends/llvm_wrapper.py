@@ -39,10 +39,8 @@ class WrapperBuilder:
 
     def api(self, name: str, ret: ll.Type, args: list[ll.Type], var_arg: bool = False
             ) -> ll.Function:
-        existing = self.module.globals.get(name)
-        if existing is not None:
-            return existing
-        return ll.Function(self.module, ll.FunctionType(ret, args, var_arg=var_arg), name=name)
+        """A CPython C-API function (resolved in the running interpreter)."""
+        return lt.declare(self.module, name, ret, args, var_arg)
 
     def pyexc(self, name: str) -> ll.Value:
         gv = self.module.globals.get(f"PyExc_{name}")

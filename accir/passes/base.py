@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from accir.diagnostics import Remark
-from accir.ir.nodes import Module
+from accir.ir.nodes import Function, Module
 
 if TYPE_CHECKING:
     from accir.analysis.manager import AnalysisManager
@@ -94,3 +95,12 @@ def format_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def map_functions(module: Module, transform: Callable[[Function], Function]) -> Module:
+    """`module` with `transform` applied to each function; the same object if none changed
+    (so an unchanged pass keeps every analysis)."""
+    functions = tuple(transform(f) for f in module.functions)
+    if all(a is b for a, b in zip(functions, module.functions, strict=True)):
+        return module
+    return Module(functions)

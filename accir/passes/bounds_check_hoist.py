@@ -67,7 +67,7 @@ from accir.ir.nodes import (
 from accir.ir.rewrite import Rewriter, iter_exprs
 from accir.ir.types import PYINT
 from accir.ir.uses import assigned_in
-from accir.passes.base import Pass, PassResult
+from accir.passes.base import Pass, PassResult, map_functions
 from accir.passes.registry import register
 
 
@@ -78,12 +78,16 @@ class BoundsCheckHoist(Pass):
     summary: ClassVar[str] = "version innermost loops so affine subscripts are checked once"
 
     def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
-        hoisters = [_Hoister(f) for f in module.functions]
-        functions = tuple(h.function(f) for h, f in zip(hoisters, module.functions, strict=True))
-        remarks = tuple(r for h in hoisters for r in h.remarks)
-        if all(a is b for a, b in zip(functions, module.functions, strict=True)):
-            return PassResult(module, remarks=remarks)
-        return PassResult(Module(functions), remarks=remarks)
+        remarks: list[Remark] = []
+
+        def hoist(fn: Function) -> Function:
+            hoister = _Hoister(fn)
+            new = hoister.function(fn)
+            remarks.extend(hoister.remarks)
+            return new
+
+        result = map_functions(module, hoist)
+        return PassResult(result, remarks=tuple(remarks))
 
 
 @dataclass

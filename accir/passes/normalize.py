@@ -50,7 +50,7 @@ from accir.ir.nodes import (
     walk_stmts,
 )
 from accir.ir.rewrite import iter_exprs
-from accir.passes.base import Pass, PassResult
+from accir.passes.base import Pass, PassResult, map_functions
 from accir.passes.registry import register
 
 
@@ -61,10 +61,7 @@ class Normalize(Pass):
     summary: ClassVar[str] = "fold constants, simplify exactly, remove dead code"
 
     def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
-        functions = tuple(_normalize_function(f) for f in module.functions)
-        if all(a is b for a, b in zip(functions, module.functions, strict=True)):
-            return PassResult(module)
-        return PassResult(Module(functions))
+        return PassResult(map_functions(module, _normalize_function))
 
 
 def _normalize_function(fn: Function) -> Function:
