@@ -319,3 +319,33 @@ def test_default_none_is_checked():
                                   "'parallel loop' construct (used at line ")
     assert err.loc.line == default_none_missing.__code__.co_firstlineno + 1
     assert "copyin(b), present(b) or firstprivate(b)" in str(err)
+
+
+def while_with_call(a, n):
+    k = 0
+    while 0 <= _twice(k) < n:
+        a[k] += 1.0
+        k += 1
+    return k
+
+
+def _twice(x):
+    return 2 * x
+
+
+def zero_step(a, n, step):
+    if n > 100:
+        for i in range(0, n, step - step):
+            a[i] = 1.0
+    return n
+
+
+@pytest.mark.parametrize("target", ["cpu", "interp"])
+def test_while_condition_with_a_call_and_zero_steps(target):
+    a, ref = np.zeros(10), np.zeros(10)
+    assert accir.compile(while_with_call, target=target)(a, 9) == while_with_call(ref, 9)
+    assert np.array_equal(a, ref)
+    f = accir.compile(zero_step, target=target)
+    assert f(a, 3, 1) == 3  # the zero step is never reached: nothing raises
+    with pytest.raises(ValueError, match=r"range\(\) arg 3 must not be zero"):
+        f(a, 200, 1)

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accir.ir.nodes import BinOp, Cast
-from accir.ir.types import ScalarType
-
 
 @dataclass(frozen=True)
 class RuntimeErrorKind:
@@ -59,7 +56,7 @@ _KINDS = {
 }
 
 # NumPy (NEP 50) refuses a Python int that does not fit the NumPy integer type it meets
-for _dtype in ("int8", "int16", "int32", "uint8", "uint16", "uint32", "uint64"):
+for _dtype in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"):
     _KINDS[f"int-bounds-{_dtype}"] = RuntimeErrorKind(
         "OverflowError", f"Python integer %lld out of bounds for {_dtype}"
     )
@@ -75,11 +72,3 @@ def kind(code: int) -> RuntimeErrorKind:
 
 def all_kinds() -> list[tuple[int, RuntimeErrorKind]]:
     return [(CODES[name], k) for name, k in _KINDS.items()]
-
-
-def is_int_true_division(e: BinOp) -> bool:
-    """`a / b` on Python ints (the frontend converted them to Python floats)."""
-    divisor = e.rhs
-    return (e.op == "/" and isinstance(e.type, ScalarType) and e.type.weak
-            and isinstance(divisor, Cast) and isinstance(divisor.value.type, ScalarType)
-            and divisor.value.type.weak and not divisor.value.type.is_float)

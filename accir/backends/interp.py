@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from accir.backends.errors import is_int_true_division
 from accir.frontend.typing import OPERATORS, UNARY
 from accir.ir.nodes import (
     AccStmt,
@@ -205,8 +204,6 @@ class Interpreter:
         ty = e.type
         assert isinstance(ty, ScalarType)
         if ty.weak:
-            if rhs == 0 and is_int_true_division(e):
-                raise ZeroDivisionError("division by zero")
             return self.weak_binop(e.op, lhs, rhs, ty)
         return ty.dtype.type(_OPS[e.op](lhs, rhs))
 

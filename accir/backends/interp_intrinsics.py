@@ -41,10 +41,11 @@ def _in_int64(value: int) -> int:
 
 
 def _checked_int(e: Intrinsic, args: list[Any]) -> Any:
+    value = int(args[0])  # as NumPy converts: through a Python int (NaN, inf raise)
     info = np.iinfo(e.ty.dtype)
-    if not info.min <= args[0] <= info.max:
-        raise OverflowError(f"Python integer {args[0]} out of bounds for {e.ty.dtype}")
-    return e.ty.dtype.type(args[0])
+    if not info.min <= value <= info.max:
+        raise OverflowError(f"Python integer {value} out of bounds for {e.ty.dtype}")
+    return e.ty.dtype.type(value)
 
 
 def _python_int(e: Intrinsic, args: list[Any]) -> Any:
@@ -62,4 +63,5 @@ _BUILTINS: dict[str, Any] = {
     "conj": lambda e, a: a[0].conjugate(),
     "checked_int": _checked_int,
     "complex_ipow": lambda e, a: a[0] ** a[1],
+    "int_truediv": lambda e, a: a[0] / a[1],
 }

@@ -288,15 +288,37 @@ class ArithCodegen(CodegenBase):
                 return self.float_resize(v, target)
             return b.uitofp(v, target) if src.kind in "ub" else b.sitofp(v, target)
         if src.is_float:
-            op = "fptosi" if dst.kind == "i" else "fptoui"
-            sat = self.mc.intrinsic(f"llvm.{op}.sat.i{dst.bits}.{_suffix(v.type)}", target,
-                                    [v.type])
-            return b.call(sat, [v])
+            return self.float_to_int(v, dst)
         if src.bits < dst.bits:
             return b.zext(v, target) if src.kind in "ub" else b.sext(v, target)
         if src.bits > dst.bits:
             return b.trunc(v, target)
         return v
+
+    def float_to_int(self, v: ll.Value, dst: ScalarType) -> ll.Value:
+        """NumPy's float-to-integer casts, which are the host's C casts: on x86-64 the
+        conversion goes through a 32-bit (targets narrower than 32 bits) or 64-bit integer,
+        NaN and out-of-range values give that integer's minimum, and the result wraps."""
+        b = self.builder
+        target = lt.value_type(dst)
+        if dst.kind == "u" and dst.bits == 64:  # values >= 2**63 are converted shifted down
+            big = b.fcmp_ordered(">=", v, ll.Constant(v.type, 2.0**63))
+            shifted = b.fsub(v, ll.Constant(v.type, 2.0**63))
+            high = b.xor(self.truncating_convert(shifted, 64), lt.int_const(-(2**63)))
+            return b.select(big, high, self.truncating_convert(v, 64))
+        via = 64 if dst.bits >= 32 and (dst.kind == "u" or dst.bits == 64) else 32
+        result = self.truncating_convert(v, via)
+        return b.trunc(result, target) if dst.bits < via else result
+
+    def truncating_convert(self, v: ll.Value, bits: int) -> ll.Value:
+        """cvttsd2si: truncate toward zero; NaN or out of range gives the minimum int."""
+        b = self.builder
+        ity = ll.IntType(bits)
+        sat = self.mc.intrinsic(f"llvm.fptosi.sat.i{bits}.{_suffix(v.type)}", ity, [v.type])
+        limit = float(2 ** (bits - 1))
+        in_range = b.and_(b.fcmp_ordered(">=", v, ll.Constant(v.type, -limit)),
+                          b.fcmp_ordered("<", v, ll.Constant(v.type, limit)))
+        return b.select(in_range, b.call(sat, [v]), ll.Constant(ity, -(2 ** (bits - 1))))
 
     def float_resize(self, v: ll.Value, target: ll.Type) -> ll.Value:
         if v.type == target:

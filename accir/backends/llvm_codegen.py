@@ -221,6 +221,10 @@ class FunctionCodegen(ExprCodegen):
     def stmt_Loop(self, s: Loop) -> None:
         b = self.builder
         start, stop, step = self.expr(s.start), self.expr(s.stop), self.expr(s.step)
+        if isinstance(s.step, Const) and s.step.value == 0:
+            self.fail("range-step-zero")  # Python raises when the loop is reached
+            self.dead_block()
+            return
         if not isinstance(s.step, Const):
             self.fail_if(b.icmp_signed("==", step, lt.int_const(0)), "range-step-zero")
         count = self.trip_count(start, stop, step, s.step)

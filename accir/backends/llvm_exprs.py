@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 import llvmlite.ir as ll
 
 from accir.backends import llvm_types as lt
-from accir.backends.errors import is_int_true_division
 from accir.backends.llvm_arith import ArithCodegen
 from accir.ir.nodes import (
     BinOp,
@@ -96,11 +95,7 @@ class ExprCodegen(ArithCodegen):
     def expr_BinOp(self, e: BinOp) -> ll.Value:
         ty = e.type
         assert isinstance(ty, ScalarType)
-        lhs, rhs = self.expr(e.lhs), self.expr(e.rhs)
-        if is_int_true_division(e):  # Python says "division by zero" for int / int
-            self.fail_if(self.builder.fcmp_ordered("==", rhs, ll.Constant(rhs.type, 0.0)),
-                         "div-zero")
-        return self.binop(e.op, lhs, rhs, ty)
+        return self.binop(e.op, self.expr(e.lhs), self.expr(e.rhs), ty)
 
     def expr_UnaryOp(self, e: UnaryOp) -> ll.Value:
         b = self.builder

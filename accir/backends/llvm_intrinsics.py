@@ -12,6 +12,8 @@ import numpy as np
 from accir.backends import llvm_types as lt
 from accir.ir.intrinsics import INTRINSICS
 from accir.ir.nodes import Const, Intrinsic
+from accir.ir.types import I64 as I64_TYPE
+from accir.ir.types import U64 as U64_TYPE
 from accir.ir.types import ScalarType
 
 if TYPE_CHECKING:
@@ -261,7 +263,11 @@ def builtin_call(cg: CodegenBase, name: str, args: list[ll.Value], e: Intrinsic
     if name == "conj":
         return conj(cg, args[0], t)
     if name == "checked_int":
-        return checked_int(cg, args[0], e.ty)
+        return checked_int(cg, args[0], t, e.ty)
+    if name == "int_truediv":
+        x, y = b.sitofp(args[0], lt.F64), b.sitofp(args[1], lt.F64)
+        cg.fail_if(b.icmp_signed("==", args[1], lt.int_const(0)), "div-zero")
+        return b.fdiv(x, y)
     if name == "complex_ipow":
         power = e.args[1]
         assert isinstance(power, Const)
@@ -290,13 +296,31 @@ def complex_ipow(cg: CodegenBase, z: ll.Value, n: int, ty: ScalarType) -> ll.Val
     return cg.binop("/", one, result, ty) if n < 0 else result
 
 
-def checked_int(cg: CodegenBase, x: ll.Value, ty: ScalarType) -> ll.Value:
-    """A Python int into a narrower NumPy integer type: OverflowError unless it fits."""
+def checked_int(cg: CodegenBase, x: ll.Value, src: ScalarType, ty: ScalarType) -> ll.Value:
+    """A number into a NumPy integer type through a Python int, as NumPy converts Python ints
+    and array assignments: OverflowError unless it fits (a float is truncated first; NaN and
+    infinities raise as int() does)."""
     b = cg.builder
     info = np.iinfo(ty.dtype)
-    too_small = b.icmp_signed("<", x, lt.int_const(max(int(info.min), -(2**63))))
-    outside = too_small
-    if info.max < 2**63 - 1:
-        outside = b.or_(too_small, b.icmp_signed(">", x, lt.int_const(int(info.max))))
-    cg.fail_if(outside, f"int-bounds-{ty.dtype}", x)
-    return b.trunc(x, lt.value_type(ty)) if ty.bits < 64 else x
+    lo, hi = int(info.min), int(info.max)
+    if src.is_float:
+        x = libm(cg, "trunc", [x])
+        cg.fail_if(b.fcmp_unordered("uno", x, x), "nan-to-int")
+        cg.fail_if(b.not_(cg.is_finite(x)), "inf-to-int")
+        # lo and hi + 1 are powers of two (or 0): exact in any float type
+        outside = b.or_(b.fcmp_ordered("<", x, ll.Constant(x.type, float(lo))),
+                        b.fcmp_ordered(">=", x, ll.Constant(x.type, float(hi + 1))))
+        value = cg.convert(x, src, I64_TYPE)
+        cg.fail_if(outside, f"int-bounds-{ty.dtype}", value)
+        return cg.convert(x, src, ty)
+    wide = cg.convert(x, src, U64_TYPE if src.kind == "u" else I64_TYPE)
+    if src.kind == "u":  # compare as unsigned: above the target's maximum?
+        outside = b.icmp_unsigned(">", wide, lt.int_const(hi))
+    else:
+        outside = b.icmp_signed("<", wide, lt.int_const(max(lo, -(2**63))))
+        if hi < 2**63 - 1:
+            outside = b.or_(outside, b.icmp_signed(">", wide, lt.int_const(hi)))
+        if ty.kind == "u" and lo == 0:
+            outside = b.or_(outside, b.icmp_signed("<", wide, lt.int_const(0)))
+    cg.fail_if(outside, f"int-bounds-{ty.dtype}", wide)
+    return b.trunc(wide, lt.value_type(ty)) if ty.bits < 64 else wide

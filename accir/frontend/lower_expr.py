@@ -321,6 +321,10 @@ class ExprLowering(LowererBase):
             op = "|" if op == "+" else "&"  # NumPy's bool arithmetic is logical
         if op == "**" and ty.is_complex:
             return self.complex_power(lhs, rhs, ty, node)
+        if op == "/" and ty == PYFLOAT and lt.weak and rt.weak and not (lt.is_float or
+                                                                      rt.is_float):
+            args = (cast(lhs, PYINT), cast(rhs, PYINT))  # int / int (Python's own rules)
+            return Intrinsic("int_truediv", args, PYFLOAT, loc=self.loc(node))
         if ty == PYINT and isinstance(lhs, Const) and isinstance(rhs, Const):
             folded = _fold_int_constant(op, lhs, rhs, node, self.loc(node))
             if folded is not None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from accir.diagnostics import AccirTypeError, DirectiveSyntaxError, UnsupportedError
+from accir.diagnostics import AccirTypeError, DirectiveSyntaxError, Loc, UnsupportedError
 from accir.frontend.acc_checks import check_default_none, clause_names
 from accir.frontend.directives import Directive, Subarray
 from accir.frontend.lower_base import LowererBase
@@ -27,16 +27,18 @@ from accir.ir.nodes import (
     Expr,
     ExprStmt,
     If,
+    Intrinsic,
     Load,
     Loop,
     Region,
     Return,
     Stmt,
     Store,
+    UnaryOp,
     Var,
     While,
 )
-from accir.ir.types import NONE, PYINT, ArrayType, ScalarType, from_dtype
+from accir.ir.types import NONE, PYBOOL, PYINT, ArrayType, ScalarType, from_dtype
 
 _RANGES: tuple[Any, ...] = (builtins.range,)
 try:  # numba's prange is accepted as a plain range
@@ -188,14 +190,7 @@ class StmtLowering(LowererBase):
         if not (isinstance(base, Var) and isinstance(base.type, ArrayType)):
             raise UnsupportedError("only array elements can be assigned", self.loc(target))
         indices = self.indices(base, index_nodes, target)
-        dtype = base.type.dtype
-        if value.type.is_complex and not dtype.is_complex:  # type: ignore[union-attr]
-            raise AccirTypeError(
-                f"cannot store a complex value into an array of {dtype}", self.loc(node),
-                hint="store .real or abs() of it",
-            )
-        return Store(self.fresh_sid(), base, tuple(indices), cast(value, dtype),
-                     loc=self.loc(target))
+        return self.store_value(base, tuple(indices), value, node, self.loc(target))
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> list[Stmt]:
         op = BINOPS.get(type(node.op))
@@ -218,7 +213,8 @@ class StmtLowering(LowererBase):
         raise UnsupportedError("this augmented assignment is not supported", self.loc(target))
 
     def store_value(
-        self, base: Var, indices: tuple[Expr, ...], value: Expr, node: ast.AST
+        self, base: Var, indices: tuple[Expr, ...], value: Expr, node: ast.AST,
+        loc: Loc | None = None,
     ) -> Store:
         dtype = base.array_type.dtype
         if value.type.is_complex and not dtype.is_complex:  # type: ignore[union-attr]
@@ -226,7 +222,8 @@ class StmtLowering(LowererBase):
                 f"cannot store a complex value into an array of {dtype}", self.loc(node),
                 hint="store .real or abs() of it",
             )
-        return Store(self.fresh_sid(), base, indices, cast(value, dtype), loc=self.loc(node))
+        return Store(self.fresh_sid(), base, indices, setitem_cast(value, dtype),
+                     loc=loc or self.loc(node))
 
     def unpack(self, target: ast.Tuple | ast.List, value_node: ast.expr,
                node: ast.AST) -> list[Stmt]:
@@ -377,15 +374,18 @@ class StmtLowering(LowererBase):
         if node.orelse:
             raise UnsupportedError("while ... else is not supported", self.loc(node))
         cond = self.condition(node.test)
-        if self.pending:
-            raise UnsupportedError(
-                "this while condition needs a temporary; compute it in the loop body",
-                self.loc(node.test),
-            )
+        prologue = self.take_pending()
         lid = self.fresh_lid()
         self.loop_depth += 1
         body = self.block(node.body)
         self.loop_depth -= 1
+        if prologue:
+            # The condition needs statements (a value held in a temporary): evaluate them on
+            # every iteration, as `while True: ...; if not cond: break; body`.
+            loc = self.loc(node.test)
+            leave = If(UnaryOp("not", cond, loc=loc), (Break(loc=loc),), loc=loc)
+            body = (*prologue, leave, *body)
+            cond = Const(True, PYBOOL, loc=loc)
         return [While(lid, cond, body, loc=self.loc(node))]
 
     def stmt_For(self, node: ast.For, directive: Directive | None) -> list[Stmt]:
@@ -433,8 +433,6 @@ class StmtLowering(LowererBase):
             args.insert(0, Const(0, PYINT, loc=self.loc(node)))
         if len(args) == 2:
             args.append(Const(1, PYINT, loc=self.loc(node)))
-        if isinstance(args[2], Const) and args[2].value == 0:
-            raise AccirTypeError("range() arg 3 must not be zero", self.loc(node.args[2]))
         return args[0], args[1], args[2]
 
     def _is_range(self, func: ast.expr) -> bool:
@@ -462,6 +460,17 @@ class StmtLowering(LowererBase):
                         f"'{self.src.name}'",
                         arg.loc or directive.loc,
                     ) from None
+
+
+def setitem_cast(value: Expr, dtype: ScalarType) -> Expr:
+    """The conversion NumPy applies when an array element is assigned: into a signed integer
+    array, every other number goes through a Python int, and one that does not fit raises
+    OverflowError (NaN: ValueError); other element types convert as `astype` does."""
+    src = value.type
+    assert isinstance(src, ScalarType)
+    if dtype.kind == "i" and src != dtype and (src.is_float or (src.is_int and not src.weak)):
+        return Intrinsic("checked_int", (value,), dtype, loc=value.loc)
+    return cast(value, dtype)
 
 
 def check_loop_nest(loop: Loop, directive: Directive) -> None:

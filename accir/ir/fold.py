@@ -64,7 +64,8 @@ def _may_raise(e: Expr) -> bool:
     if isinstance(e, Load):
         return e.checked
     if isinstance(e, Intrinsic):
-        return e.name.startswith("math.") or e.name in ("int", "np.power", "checked_int")
+        return e.name.startswith("math.") or e.name in ("int", "np.power", "checked_int",
+                                                        "int_truediv")
     if isinstance(e, BinOp):
         ty = e.type
         assert isinstance(ty, ScalarType)

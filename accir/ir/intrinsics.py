@@ -14,6 +14,8 @@
 * `complex_ipow(z, n)`: `z ** n` for a complex z and a constant integer n, |n| <= 100, with
   CPython's algorithm (binary powering from 1) for Python complex and NumPy's (z, z*z, z*z*z
   for n <= 3, then binary powering) for NumPy complex; a negative n divides 1 by the power.
+* `int_truediv(a, b)`: `a / b` on Python ints, a Python float (ZeroDivisionError "division
+  by zero" for b == 0; the interpreter divides exactly, compiled code in doubles).
 * `checked_int`: a Python int (`pyint`) converted to a narrower NumPy integer type; like NumPy,
   it raises OverflowError("Python integer N out of bounds for int8") when N does not fit.
 """
@@ -63,6 +65,7 @@ def _table() -> dict[str, IntrinsicInfo]:
         ("conj", 1, 1),
         ("checked_int", 1, 1),
         ("complex_ipow", 2, 2),
+        ("int_truediv", 2, 2),
     ]:
         table[name] = IntrinsicInfo(name, lo, hi)
     return table
