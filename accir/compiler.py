@@ -64,7 +64,7 @@ def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: Compile
     """Compile `py_func` for one signature. With `assume_noalias` the native code assumes
     written arrays share no memory with other arrays and returns ALIASED when they do."""
     lowered = lower_function(py_func, list(specs))
-    pipeline = run_pipeline(lowered.module, options)
+    pipeline = run_pipeline(lowered.module, options, noalias=assume_noalias)
     module, remarks = pipeline.module, pipeline.remarks
     hidden = [h.value for h in lowered.hidden]
     if options.target == "interp":
@@ -81,6 +81,7 @@ def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: Compile
                           hidden, remarks, native, changed_by=pipeline.changed)
 
 
-def run_pipeline(module: Module, options: CompileOptions) -> PipelineResult:
+def run_pipeline(module: Module, options: CompileOptions, noalias: bool = True
+                 ) -> PipelineResult:
     manager = PassManager.from_string(options.pipeline or default_pipeline(options.target))
-    return manager.run(module)
+    return manager.run(module, noalias=noalias)

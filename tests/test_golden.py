@@ -18,15 +18,18 @@ CASES = sorted(
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_pass_output(path: Path, golden) -> None:
+def test_pass_output(path: Path, golden, capsys) -> None:
     module = parse_module(path.read_text(), str(path))
     assert parse_module(print_module(module)) == module  # the input round-trips too
     result = PassManager.from_string(path.parent.name).run(module)
     golden.check_ir(f"{path.parent.name}/{path.stem}.out.accir", result.module)
+    printed = capsys.readouterr().out
+    if printed:  # test-* passes print what they compute: snapshot that too
+        golden.check(f"{path.parent.name}/{path.stem}.out.txt", printed)
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_pass_is_idempotent(path: Path) -> None:
+def test_pass_is_idempotent(path: Path, capsys) -> None:
     """Running a pass on its own output changes nothing."""
     once = PassManager.from_string(path.parent.name).run(parse_module(path.read_text()))
     twice = PassManager.from_string(path.parent.name).run(once.module)

@@ -25,7 +25,9 @@ class Analysis(Protocol[T_co]):
 class AnalysisManager:
     """Computes analyses on demand and caches them until invalidated."""
 
-    def __init__(self) -> None:
+    def __init__(self, noalias: bool = True) -> None:
+        # whether distinct array arguments are known not to overlap (checked at each call)
+        self.noalias = noalias
         # (id(function), analysis) -> (function, result); holding the function keeps its id unique
         self._cache: dict[tuple[int, type[Analysis[Any]]], tuple[Function, Any]] = {}
         self.computed = 0  # how many results were computed (for tests and statistics)

@@ -104,13 +104,15 @@ class PassManager:
     def to_string(self) -> str:
         return ",".join(p.with_options_string() for p in self.passes)
 
-    def run(self, module: Module) -> PipelineResult:
+    def run(self, module: Module, noalias: bool = True) -> PipelineResult:
+        """Run the passes; `noalias`: distinct array arguments do not overlap (the compiler
+        checks it at each call and compiles a separate version when they do)."""
         inst = self.instruments
         start = perf_counter()
         verify_module(module, "input")
         result = PipelineResult(module, verify_seconds=perf_counter() - start)
         _dump(inst.dump_dir, 0, "input", module)
-        analyses = AnalysisManager()
+        analyses = AnalysisManager(noalias=noalias)
         for index, p in enumerate(self.passes, 1):
             before = result.module
             out = self._step(p, before, analyses, result)

@@ -18,6 +18,7 @@ from accir.passes.base import OPTION_TYPES, Pass
 PASS_MODULES: dict[str, str] = {
     "normalize": "accir.passes.normalize",
     "bounds-check-hoist": "accir.passes.bounds_check_hoist",
+    "test-print-dependences": "accir.passes.print_dependences",
 }
 
 _PASSES: dict[str, type[Pass]] = {}

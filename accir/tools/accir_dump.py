@@ -232,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reproducer", metavar="FILE",
                    help="when a pass fails, write its input IR and the pipeline to FILE")
     p.add_argument("--remarks", action="store_true", help="print the remarks of the passes")
+    p.add_argument("--print-dependences", action="store_true",
+                   help="print the dependence graph (one 'dep ...' line per dependence) of "
+                   "the IR after normalize, or after the --pipeline given")
     p.add_argument("--emit", choices=("ir", "llvm", "llvm-opt", "asm"), default="ir",
                    help="final output: loop IR (default), LLVM IR before/after optimisation, "
                         "or assembly")
@@ -252,6 +255,14 @@ def _instruments(args: argparse.Namespace) -> Instruments:
     )
 
 
+def _with_dependence_printing(pipeline: str, explicit: bool) -> str:
+    """Print dependences after normalize in the default pipeline (before loops are versioned),
+    at the end of an explicit one."""
+    if not explicit and pipeline.startswith("normalize"):
+        return pipeline.replace("normalize", "normalize,test-print-dependences", 1)
+    return pipeline + ",test-print-dependences"
+
+
 def _run(args: argparse.Namespace) -> str:
     """Everything but the final output is written as it happens; the final output is returned."""
     if args.list_passes:
@@ -261,9 +272,9 @@ def _run(args: argparse.Namespace) -> str:
     if args.target is None:
         raise ToolError("missing FILE.py::FUNC or FILE.accir")
     module, reproducer_pipeline = load_input(args.target, args.args)
-    pipeline = args.pipeline
-    if pipeline is None:
-        pipeline = reproducer_pipeline or default_pipeline("cpu")
+    pipeline = args.pipeline or reproducer_pipeline or default_pipeline("cpu")
+    if args.print_dependences:
+        pipeline = _with_dependence_printing(pipeline, explicit=args.pipeline is not None)
     result = PassManager.from_string(pipeline, _instruments(args)).run(module)
     if args.remarks:
         for remark in result.remarks:
