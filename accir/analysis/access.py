@@ -23,6 +23,7 @@ from accir.ir.affine import Affine, affine_of
 from accir.ir.nodes import (
     Alloc,
     Assign,
+    Call,
     Const,
     Dim,
     Expr,
@@ -41,18 +42,22 @@ from accir.ir.nodes import (
 )
 from accir.ir.rewrite import iter_exprs
 from accir.ir.types import PYINT, ArrayType, ScalarType
+from accir.ir.uses import assigned_in
 
 
 @dataclass(frozen=True)
 class LoopInfo:
-    """A loop around an access, normalised: `index` runs over [lower, upper] with step 1 and
-    `var = origin + step * index` (for unit steps `index` is `var` itself)."""
+    """A loop around an access, normalised: `index` counts iterations over [lower, upper] in
+    execution order and `var = start + step * index` (for unit steps `index` is `var`
+    itself). `var` is None when the loop variable is not an affine function of the index:
+    a while loop, or a for loop whose body assigns its variable."""
 
-    loop: Loop
+    loop: Loop | While
+    var: Var | None
     index: Var
     lower: Affine | None
     upper: Affine | None
-    step: int | None  # None: not a constant (nothing is known about the order)
+    step: int | None  # None: the step is not a constant
 
     @property
     def lid(self) -> str:
@@ -68,6 +73,10 @@ class Access:
     loops: tuple[LoopInfo, ...]  # enclosing loops, outermost first
     order: int  # position in execution order within one iteration of every loop
     expr: Expr | Stmt = field(compare=False, repr=False)
+    # Staged analysis: the subscripts without the non-negativity requirement, valid when every
+    # assumption (an affine form over symbols) is >= 0 at run time (e.g. `k` for a[i + k]).
+    optimistic: tuple[Affine | None, ...] = ()
+    assumptions: tuple[Affine, ...] = ()
 
     @property
     def scalar(self) -> bool:
@@ -166,9 +175,12 @@ class _Collector:
     def stmt(self, stmt: Stmt) -> None:
         if isinstance(stmt, Loop):
             self.loop(stmt)
-        elif isinstance(stmt, While):
+        elif isinstance(stmt, While):  # iterations in order, nothing known of their number
+            index = Var(f"{stmt.lid}#w", PYINT)
+            self.loops.append(LoopInfo(stmt, None, index, Affine((), 0), None, 1))
             self.reads(stmt.lid, stmt.cond)
             self.block(stmt.body)
+            self.loops.pop()
         elif isinstance(stmt, If):
             self.reads(f"C{self.conditions}", stmt.cond)
             self.conditions += 1
@@ -183,11 +195,11 @@ class _Collector:
         sid = getattr(stmt, "sid", "")
         if isinstance(stmt, Store):
             self.reads(sid, stmt.value, *stmt.indices)
-            self.record(sid, stmt.array.name, True, self.subscripts(stmt.array, stmt.indices),
-                        stmt)
+            self.record(sid, stmt.array.name, True, stmt, *self.subscripts(stmt.array,
+                                                                          stmt.indices))
         elif isinstance(stmt, Assign):
             self.reads(sid, stmt.value)
-            self.record(sid, stmt.target.name, True, (), stmt)
+            self.record(sid, stmt.target.name, True, stmt)
         elif isinstance(stmt, Alloc):
             self.reads(sid, *stmt.shape, *((stmt.fill,) if stmt.fill is not None else ()))
         elif isinstance(stmt, (ExprStmt, Return)):
@@ -206,32 +218,55 @@ class _Collector:
     def reads(self, sid: str, *exprs: Expr) -> None:
         for root in exprs:
             for e in (root, *iter_exprs(root)):
-                if isinstance(e, Load):
-                    self.record(sid, e.array.name, False, self.subscripts(e.array, e.indices),
-                                e)
+                if isinstance(e, Call):
+                    self.call(sid, e)
+                elif isinstance(e, Load):
+                    self.record(sid, e.array.name, False, e, *self.subscripts(e.array,
+                                                                             e.indices))
                 elif (isinstance(e, Var) and isinstance(e.type, ScalarType)
                       and not self.is_loop_index(e.name)):
-                    self.record(sid, e.name, False, (), e)
+                    self.record(sid, e.name, False, e)
 
-    def record(self, sid: str, name: str, write: bool, subscripts: tuple[Affine | None, ...],
-               node: Expr | Stmt) -> None:
+    def call(self, sid: str, call: Call) -> None:
+        """A called function may read and write any element of the arrays it is given."""
+        for arg in call.args:
+            if isinstance(arg, Var) and isinstance(arg.type, ArrayType):
+                unknown = (None,) * arg.type.ndim
+                self.record(sid, arg.name, False, call, unknown, unknown)
+                self.record(sid, arg.name, True, call, unknown, unknown)
+
+    def record(self, sid: str, name: str, write: bool, node: Expr | Stmt,
+               subscripts: tuple[Affine | None, ...] = (),
+               optimistic: tuple[Affine | None, ...] = (),
+               assumptions: tuple[Affine, ...] = ()) -> None:
         self.accesses.append(Access(sid, name, write, subscripts, tuple(self.loops),
-                                    self.order, node))
+                                    self.order, node, optimistic, assumptions))
         self.order += 1
 
     def is_loop_index(self, name: str) -> bool:
-        return any(info.loop.var.name == name for info in self.loops)
+        return any(info.var is not None and info.var.name == name for info in self.loops)
 
-    def subscripts(self, array: Var, indices: tuple[Expr, ...]) -> tuple[Affine | None, ...]:
-        return tuple(self.subscript(array, k, index) for k, index in enumerate(indices))
-
-    def subscript(self, array: Var, axis: int, index: Expr) -> Affine | None:
-        form = self.affine(index)
-        if form is None:
-            return None
-        if not self.nonnegative(form):
-            return None  # it may wrap around to the end of the array
-        return form
+    def subscripts(self, array: Var, indices: tuple[Expr, ...]
+                   ) -> tuple[tuple[Affine | None, ...], tuple[Affine | None, ...],
+                              tuple[Affine, ...]]:
+        """(exact subscripts, subscripts assuming no wrap-around, the assumptions)."""
+        exact: list[Affine | None] = []
+        optimistic: list[Affine | None] = []
+        assumptions: list[Affine] = []
+        for index in indices:
+            form = self.affine(index)
+            minimum = self.minimum(form) if form is not None else None
+            if form is None or minimum is None:
+                exact.append(None)
+                optimistic.append(None)
+            elif _provably_nonnegative(minimum, self.sizes):
+                exact.append(form)
+                optimistic.append(form)
+            else:  # it may wrap around to the end of the array: exact only if minimum >= 0
+                exact.append(None)
+                optimistic.append(form)
+                assumptions.append(minimum)
+        return tuple(exact), tuple(optimistic), tuple(assumptions)
 
     # ------------------------------------------------------------------ affine forms
 
@@ -241,9 +276,10 @@ class _Collector:
         if form is None:
             return None
         for info in reversed(self.loops):  # loop variables in terms of normalised indices
-            var = info.loop.var
-            if not form.coefficient(var) or info.index is var:
+            var = info.var
+            if var is None or not form.coefficient(var) or info.index is var:
                 continue
+            assert isinstance(info.loop, Loop)
             if info.step is None or self.affine(info.loop.start) is None:
                 return None
             form = form.substitute(var, self.var_form(info))
@@ -257,6 +293,7 @@ class _Collector:
         return False
 
     def var_form(self, info: LoopInfo) -> Affine:
+        assert isinstance(info.loop, Loop)
         start = self.affine(info.loop.start)
         assert start is not None and info.step is not None
         return start + Affine(((info.index, 1),)).scale(info.step)
@@ -264,21 +301,24 @@ class _Collector:
     def normalise(self, loop: Loop) -> LoopInfo:
         step = loop.step.value if isinstance(loop.step, Const) else None
         start, stop = self.affine(loop.start), self.affine(loop.stop)
+        index = Var(f"{loop.var.name}#k", PYINT)
+        if loop.var.name in assigned_in(loop.body):  # the body changes the loop variable
+            return LoopInfo(loop, None, index, Affine((), 0), None, 1)
         if step == 1:
             upper = stop - Affine((), 1) if stop is not None else None
-            return LoopInfo(loop, loop.var, start, upper, 1)
-        index = Var(f"{loop.var.name}#k", PYINT)
+            return LoopInfo(loop, loop.var, loop.var, start, upper, 1)
         if not isinstance(step, int) or step == 0 or start is None:
-            return LoopInfo(loop, index, None, None, None)
+            return LoopInfo(loop, None, index, Affine((), 0), None, 1)
         trips = _constant_trips(start, stop, step)
         upper = Affine((), trips - 1) if trips is not None else None
         if step == -1 and stop is not None:
             upper = start - stop - Affine((), 1)
-        return LoopInfo(loop, index, Affine((), 0), upper, step)
+        return LoopInfo(loop, loop.var, index, Affine((), 0), upper, step)
 
-    def nonnegative(self, form: Affine) -> bool:
-        """Whether `form` is >= 0 at every point of the iteration space (lower bounds for
-        positive coefficients, upper bounds for negative ones, innermost loop first)."""
+    def minimum(self, form: Affine) -> Affine | None:
+        """The least value of `form` over the iteration space, over symbols (lower bounds for
+        positive coefficients, upper bounds for negative ones, innermost loop first); None
+        when a bound is unknown."""
         bound = form
         for info in reversed(self.loops):
             c = bound.coefficient(info.index)
@@ -286,9 +326,9 @@ class _Collector:
                 continue
             limit = info.lower if c > 0 else info.upper
             if limit is None:
-                return False
+                return None
             bound = bound.substitute(info.index, limit)
-        return _provably_nonnegative(bound, self.sizes)
+        return bound
 
 
 def _constant_trips(start: Affine, stop: Affine | None, step: int) -> int | None:

@@ -29,7 +29,18 @@ from accir.analysis.dependence_tests import (
 )
 from accir.analysis.manager import AnalysisManager
 from accir.ir.affine import Affine
-from accir.ir.nodes import Dim, Expr, Function, Loop, Var
+from accir.ir.nodes import (
+    Compare,
+    Const,
+    Dim,
+    Expr,
+    Function,
+    Logical,
+    Loop,
+    UnaryOp,
+    Var,
+    While,
+)
 from accir.ir.types import PYINT
 
 _FLIP = {"<": ">", ">": "<", "=": "=", "*": "*"}
@@ -68,16 +79,37 @@ class DependenceGraph:
     function: Function
     accesses: list[Access]
     dependences: list[Dependence]
+    noalias: bool = True
 
     def lines(self) -> list[str]:
         """One line per dependence and direction vector (pairs of accesses that differ only
         in which element of a statement they are give the same line once)."""
         return list(dict.fromkeys(d.line() for d in self.dependences))
 
-    def carried_by(self, loop: Loop) -> list[Dependence]:
+    def carried_by(self, loop: Loop | While) -> list[Dependence]:
         return [d for d in self.dependences if d.carried and _carrier(d) is loop]
 
-    def sccs(self, loop: Loop | None = None) -> list[list[str]]:
+    def independence(self, loop: Loop | While) -> Expr | bool:
+        """Staged analysis: True when `loop` carries no dependence; False when it carries one
+        whatever the call-time values; otherwise a condition over call-time values (arguments,
+        array dimensions) under which it carries none."""
+        if not self.carried_by(loop):
+            return True
+        inside = [a for a in self.accesses if any(info.loop is loop for info in a.loops)]
+        assumptions: dict[Expr, None] = {}
+        for a in inside:
+            for form in a.assumptions:  # subscripts that must not wrap around
+                assumptions[Compare("<=", Const(0, PYINT), form.to_expr())] = None
+        disproofs: list[Expr] = []
+        for d in _dependences(inside, self.noalias, optimistic=True):
+            if not d.carried or _carrier(d) is not loop:
+                continue
+            if not d.conditions:
+                return False  # carried whatever the values: nothing to check at call time
+            disproofs.append(_any([_negate(c) for c in d.conditions]))
+        return _all([*assumptions, *dict.fromkeys(disproofs)])
+
+    def sccs(self, loop: Loop | While | None = None) -> list[list[str]]:
         """Strongly connected components of the statements directly or indirectly in `loop`
         (the whole function when None), over the dependences that constrain their order at
         that level: loop-independent ones and those carried by `loop` or a deeper loop.
@@ -103,18 +135,20 @@ class DependenceAnalysis:
     def compute(cls, function: Function, manager: AnalysisManager) -> DependenceGraph:
         accesses = manager.get(AccessAnalysis, function).accesses
         deps = list(_dependences(accesses, manager.noalias))
-        return DependenceGraph(function, accesses, deps)
+        return DependenceGraph(function, accesses, deps, manager.noalias)
 
 
 # ---------------------------------------------------------------------- pairs of accesses
 
 
-def _dependences(accesses: list[Access], noalias: bool) -> Iterator[Dependence]:
+def _dependences(accesses: list[Access], noalias: bool, optimistic: bool = False
+                 ) -> Iterator[Dependence]:
+    """The dependences between accesses; `optimistic`: assuming subscripts do not wrap."""
     for k, a in enumerate(accesses):
         for b in accesses[k:]:
             if not (a.write or b.write) or not _same_memory(a, b, noalias):
                 continue
-            yield from _pair(a, b)
+            yield from _pair(a, b, optimistic)
 
 
 def _same_memory(a: Access, b: Access, noalias: bool) -> bool:
@@ -124,15 +158,16 @@ def _same_memory(a: Access, b: Access, noalias: bool) -> bool:
     return not noalias and not a.scalar and not b.scalar  # two arrays that may overlap
 
 
-def _pair(a: Access, b: Access) -> Iterator[Dependence]:
+def _pair(a: Access, b: Access, optimistic: bool = False) -> Iterator[Dependence]:
     common = _common_loops(a, b)
-    result = _test(a, b, common)
+    result = _test(a, b, common, optimistic)
     for vector in result.vectors:
         for v in _split_leading_stars(vector):
             yield from _orient(a, b, v, result)
 
 
-def _test(a: Access, b: Access, common: list[LoopInfo]) -> DependenceResult:
+def _test(a: Access, b: Access, common: list[LoopInfo], optimistic: bool = False
+          ) -> DependenceResult:
     n = len(common)
     if a.array != b.array or a.scalar or b.scalar:
         # scalars are one location; distinct arrays that may overlap: anything goes
@@ -150,8 +185,9 @@ def _test(a: Access, b: Access, common: list[LoopInfo]) -> DependenceResult:
         sink_vars=sink_vars,
         src_loops=tuple(_bound(info) for info in a.loops[n:]),
         dst_loops=tuple(_bound(info, renaming) for info in b.loops[n:]),
-        pairs=tuple((s, _rename(t, renaming)) for s, t in zip(a.subscripts, b.subscripts,
-                                                              strict=True)),
+        pairs=tuple((s, _rename(t, renaming)) for s, t in zip(
+            a.optimistic if optimistic else a.subscripts,
+            b.optimistic if optimistic else b.subscripts, strict=True)),
         nonnegative=_sizes(a, b),
     )
     return test_dependence(problem)
@@ -163,6 +199,32 @@ def _sizes(a: Access, b: Access) -> frozenset[Expr]:
     for info in (*a.loops, *b.loops):
         forms += [f for f in (info.lower, info.upper) if f is not None]
     return frozenset(leaf for f in forms for leaf, _ in f.terms if isinstance(leaf, Dim))
+
+
+_NEGATED = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+def _negate(c: Expr) -> Expr:
+    """not c; a comparison of integers negates exactly."""
+    if isinstance(c, Compare):
+        return Compare(_NEGATED[c.op], c.lhs, c.rhs)
+    return UnaryOp("not", c)
+
+
+def _all(conditions: list[Expr]) -> Expr | bool:
+    if not conditions:
+        return True
+    result = conditions[-1]
+    for c in reversed(conditions[:-1]):
+        result = Logical("and", c, result)
+    return result
+
+
+def _any(conditions: list[Expr]) -> Expr:
+    result = conditions[-1]
+    for c in reversed(conditions[:-1]):
+        result = Logical("or", c, result)
+    return result
 
 
 def _bound(info: LoopInfo, renaming: dict[Expr, Affine] | None = None) -> LoopBound:
@@ -236,13 +298,13 @@ def _make(src: Access, dst: Access, directions: tuple[str, ...],
 # ---------------------------------------------------------------------- components
 
 
-def _carrier(d: Dependence) -> Loop | None:
+def _carrier(d: Dependence) -> Loop | While | None:
     if d.level is None:
         return None
     return d.source.loops[d.level - 1].loop
 
 
-def _depth_of(loop: Loop, accesses: list[Access]) -> int:
+def _depth_of(loop: Loop | While, accesses: list[Access]) -> int:
     for a in accesses:
         for k, info in enumerate(a.loops):
             if info.loop is loop:
@@ -250,7 +312,7 @@ def _depth_of(loop: Loop, accesses: list[Access]) -> int:
     return 0
 
 
-def _statements_in(accesses: list[Access], loop: Loop | None) -> list[str]:
+def _statements_in(accesses: list[Access], loop: Loop | While | None) -> list[str]:
     seen: dict[str, None] = {}
     for a in accesses:
         if loop is None or any(info.loop is loop for info in a.loops):
@@ -258,7 +320,7 @@ def _statements_in(accesses: list[Access], loop: Loop | None) -> list[str]:
     return list(seen)
 
 
-def _inside(d: Dependence, loop: Loop | None) -> bool:
+def _inside(d: Dependence, loop: Loop | While | None) -> bool:
     return loop is None or any(info.loop is loop for info in d.source.loops)
 
 

@@ -27,7 +27,9 @@ from typing import ClassVar
 
 from accir.analysis.dependence import DependenceAnalysis
 from accir.analysis.manager import AnalysisManager
-from accir.ir.nodes import Module
+from accir.diagnostics import Remark
+from accir.ir.nodes import Expr, Loop, Module, Stmt, While, walk_stmts
+from accir.ir.printer import print_expr
 from accir.passes.base import Pass, PassResult
 from accir.passes.registry import register
 
@@ -39,8 +41,31 @@ class PrintDependences(Pass):
     summary: ClassVar[str] = "print the dependence graph of every function (IR unchanged)"
 
     def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
+        remarks: list[Remark] = []
         for fn in module.functions:
             graph = analyses.get(DependenceAnalysis, fn)
             lines = [f"// dependences of @{fn.name}", *graph.lines()]
+            for loop in _loops(fn.body):
+                verdict = graph.independence(loop)
+                if verdict is True:
+                    continue
+                line = f"// {loop.lid} carries dependences"
+                if verdict is not False:
+                    line += f" unless {print_expr(verdict)}"
+                    remarks.append(_staged(loop, verdict))
+                lines.append(line)
             sys.stdout.write("\n".join(lines) + "\n")
-        return PassResult(module, preserved=frozenset({"accesses", "dependences"}))
+        return PassResult(module, preserved=frozenset({"accesses", "dependences"}),
+                          remarks=tuple(remarks))
+
+
+def _loops(body: tuple[Stmt, ...]) -> list[Loop | While]:
+    return [s for s in walk_stmts(body) if isinstance(s, (Loop, While))]
+
+
+def _staged(loop: Loop | While, condition: Expr) -> Remark:
+    where = loop.loc
+    return Remark(
+        "staged", f"loop '{loop.lid}' carries no dependence when {print_expr(condition)}: "
+        "a call-time check can choose an independent version",
+        where.file if where else "", where.line if where else 0)
