@@ -1,7 +1,9 @@
 """test-print-dependences: print every dependence of every function, one line each.
 
 The lines read `dep S0 -> S1 flow A dir=(<,=) dist=(1,0) level=1 test=strong-siv` (see
-docs/dependences.md); each function's list is preceded by a `// dependences of @name` line.
+docs/dependences.md); each function's list is preceded by a `// dependences of @name` line
+and followed by a line for each loop that carries a dependence, with the call-time condition
+under which it would not (staged analysis) where there is one.
 The IR is not changed. `accir-dump --print-dependences` runs this pass.
 
 >>> from accir.ir.parser import parse_module
@@ -17,6 +19,7 @@ The IR is not changed. `accir-dump --print-dependences` runs this pass.
 >>> _ = PrintDependences().run(m, AnalysisManager())
 // dependences of @f
 dep S0 -> S0 flow a dir=(<) dist=(1) level=1 test=strong-siv
+// L0 carries dependences unless (3 > %n)
 """
 
 from __future__ import annotations
