@@ -15,6 +15,8 @@ wraps it to the other end of the array) unless it is provably non-negative.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -216,8 +218,10 @@ class _Collector:
     # ------------------------------------------------------------------ accesses
 
     def reads(self, sid: str, *exprs: Expr) -> None:
+        """The accesses of expressions, in evaluation order (operands before the operation:
+        the arguments of a call, and calls among them, before the call itself)."""
         for root in exprs:
-            for e in (root, *iter_exprs(root)):
+            for e in _evaluation_order(root):
                 if isinstance(e, Call):
                     self.call(sid, e)
                 elif isinstance(e, Load):
@@ -329,6 +333,23 @@ class _Collector:
                 return None
             bound = bound.substitute(info.index, limit)
         return bound
+
+
+def _evaluation_order(e: Expr) -> Iterator[Expr]:
+    """Subexpressions, children before their parent (post-order)."""
+    for child in _children(e):
+        yield from _evaluation_order(child)
+    yield e
+
+
+def _children(e: Expr) -> list[Expr]:
+    out: list[Expr] = []
+    for f in dataclasses.fields(e):  # type: ignore[arg-type]
+        value = getattr(e, f.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, Expr):
+                out.append(item)
+    return out
 
 
 def _constant_trips(start: Affine, stop: Affine | None, step: int) -> int | None:
