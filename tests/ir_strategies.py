@@ -280,7 +280,8 @@ class _Gen:
         lid, var = self.new_id("L"), self.pick(self.loop_vars)
         start, stop, step = (self.expr(T.PYINT, 1) for _ in range(3))
         directive = _directive(self.pick(LOOP_DIRECTIVES)) if self.flag() else None
-        return Loop(lid, var, start, stop, step, self.block(depth, True), directive)
+        return Loop(lid, var, start, stop, step, self.block(depth, True), directive,
+                    self.flag())
 
     def s_while(self, depth: int, in_loop: bool) -> Stmt:
         lid = self.new_id("L")

@@ -335,6 +335,8 @@ class Loop(Stmt):
     step: Expr
     body: tuple[Stmt, ...]
     directive: Directive | None = None
+    # proven (or checked at call time) to carry no dependence: iterations may run in any order
+    independent: bool = False
     loc: Loc | None = _loc()
 
 

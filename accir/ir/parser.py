@@ -272,7 +272,7 @@ class _Builder:
         return Return(str(sid), None if value is None else self.expr(value), self.loc(tree))
 
     def s_loop(self, tree: Tree, lid: Token, var: Token, *rest: Any) -> Stmt:
-        start, stop, step, acc, body = rest
+        start, stop, step, independent, acc, body = rest
         directive = None if acc is None else self.directive(acc)
         return Loop(
             str(lid),
@@ -282,6 +282,7 @@ class _Builder:
             self.expr(step),
             self.block(body),
             directive,
+            independent is not None,
             self.loc(tree),
         )
 

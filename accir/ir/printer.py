@@ -124,6 +124,8 @@ def _stmt(s: Stmt, depth: int, lines: list[str]) -> None:
             f"{s.lid}: for {print_expr(s.var)} = {print_expr(s.start)} to "
             f"{print_expr(s.stop)} step {print_expr(s.step)}"
         )
+        if s.independent:
+            head += " independent"
         if s.directive is not None:
             head += " " + _acc(s.directive)
         _open(head, s.body, depth, lines)

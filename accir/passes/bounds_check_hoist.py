@@ -37,7 +37,6 @@ func @f(%a: memref<?xf64, C>, %b: memref<?xf64, C>, %n: pyint) -> none {
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -68,6 +67,7 @@ from accir.ir.rewrite import Rewriter, iter_exprs
 from accir.ir.types import PYINT
 from accir.ir.uses import assigned_in
 from accir.passes.base import Pass, PassResult, map_functions
+from accir.passes.ids import IdSupply, is_versioned
 from accir.passes.registry import register
 
 
@@ -99,11 +99,11 @@ class _Plan:
 
 class _Hoister(Rewriter):
     def __init__(self, fn: Function):
-        self.ids = _IdSupply(fn)
+        self.ids = IdSupply(fn)
         self.remarks: list[Remark] = []
 
     def stmt(self, stmt: Stmt) -> Stmt | tuple[Stmt, ...]:
-        if isinstance(stmt, If) and _is_versioned(stmt):
+        if isinstance(stmt, If) and is_versioned(stmt):
             return stmt  # this pass's own output: leave both copies alone
         return super().stmt(stmt)
 
@@ -128,30 +128,6 @@ class _Hoister(Rewriter):
         self.remarks.append(Remark(kind, f"loop over '{loop.var.name}': {message}",
                                    where.file if where else "", where.line if where else 0,
                                    BoundsCheckHoist.name))
-
-
-def _is_versioned(s: If) -> bool:
-    """An `if guard: fast loop else: checked loop` pair this pass made."""
-    if len(s.then) != 1 or len(s.orelse) != 1:
-        return False
-    fast, slow = s.then[0], s.orelse[0]
-    return (isinstance(fast, Loop) and isinstance(slow, Loop)
-            and _Anonymise().stmt(fast) == _Anonymise().stmt(slow))
-
-
-class _Anonymise(Rewriter):
-    """Forget statement ids and check flags (to compare the two copies of a loop)."""
-
-    def stmt(self, stmt: Stmt) -> Stmt | tuple[Stmt, ...]:
-        new = super().stmt(stmt)
-        assert not isinstance(new, tuple)
-        for attr, value in (("sid", ""), ("lid", ""), ("checked", True)):
-            if hasattr(new, attr):
-                new = dataclasses.replace(new, **{attr: value})  # type: ignore[type-var]
-        return new
-
-    def expr_Load(self, e: Load) -> Expr:
-        return dataclasses.replace(e, checked=True)
 
 
 def _is_innermost(loop: Loop) -> bool:
@@ -334,37 +310,3 @@ class _Unchecker(Rewriter):
         if isinstance(new, Load) and was in self.hoisted:
             return dataclasses.replace(new, checked=False)
         return new
-
-
-class _IdSupply:
-    """Fresh statement and loop ids for a function (one past the largest in use)."""
-
-    def __init__(self, fn: Function):
-        used = {"S": -1, "L": -1}
-        for s in walk_stmts(fn.body):
-            for attr in ("sid", "lid"):
-                m = re.fullmatch(r"([SL])(\d+)", getattr(s, attr, "") or "")
-                if m:
-                    used[m.group(1)] = max(used[m.group(1)], int(m.group(2)))
-        self.next = {k: v + 1 for k, v in used.items()}
-
-    def fresh(self, kind: str) -> str:
-        n = self.next[kind]
-        self.next[kind] = n + 1
-        return f"{kind}{n}"
-
-    def renumber(self, stmt: Stmt) -> Stmt:
-        supply = self
-
-        class _Renumber(Rewriter):
-            def stmt(self, s: Stmt) -> Stmt | tuple[Stmt, ...]:
-                new = super().stmt(s)
-                assert not isinstance(new, tuple)
-                for attr, kind in (("sid", "S"), ("lid", "L")):
-                    if hasattr(new, attr):
-                        new = dataclasses.replace(new, **{attr: supply.fresh(kind)})  # type: ignore[type-var]
-                return new
-
-        result = _Renumber().stmt(stmt)
-        assert not isinstance(result, tuple)
-        return result

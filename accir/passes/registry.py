@@ -19,6 +19,7 @@ PASS_MODULES: dict[str, str] = {
     "normalize": "accir.passes.normalize",
     "bounds-check-hoist": "accir.passes.bounds_check_hoist",
     "test-print-dependences": "accir.passes.print_dependences",
+    "mark-independent-loops": "accir.passes.mark_independent",
 }
 
 _PASSES: dict[str, type[Pass]] = {}

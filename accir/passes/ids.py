@@ -1,0 +1,68 @@
+"""Fresh statement and loop ids for passes that create or copy statements."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from accir.ir.nodes import Expr, Function, If, Load, Loop, Stmt, walk_stmts
+from accir.ir.rewrite import Rewriter
+
+
+class IdSupply:
+    """Fresh statement and loop ids for a function (one past the largest in use)."""
+
+    def __init__(self, fn: Function):
+        used = {"S": -1, "L": -1}
+        for s in walk_stmts(fn.body):
+            for attr in ("sid", "lid"):
+                m = re.fullmatch(r"([SL])(\d+)", getattr(s, attr, "") or "")
+                if m:
+                    used[m.group(1)] = max(used[m.group(1)], int(m.group(2)))
+        self.next = {k: v + 1 for k, v in used.items()}
+
+    def fresh(self, kind: str) -> str:
+        n = self.next[kind]
+        self.next[kind] = n + 1
+        return f"{kind}{n}"
+
+    def renumber(self, stmt: Stmt) -> Stmt:
+        supply = self
+
+        class _Renumber(Rewriter):
+            def stmt(self, s: Stmt) -> Stmt | tuple[Stmt, ...]:
+                new = super().stmt(s)
+                assert not isinstance(new, tuple)
+                for attr, kind in (("sid", "S"), ("lid", "L")):
+                    if hasattr(new, attr):
+                        new = dataclasses.replace(new, **{attr: supply.fresh(kind)})  # type: ignore[type-var]
+                return new
+
+        result = _Renumber().stmt(stmt)
+        assert not isinstance(result, tuple)
+        return result
+
+
+def is_versioned(s: If) -> bool:
+    """`if guard: loop else: the same loop`, as loop versioning makes it (the copies may
+    differ in statement ids, bounds checks and the `independent` mark)."""
+    if len(s.then) != 1 or len(s.orelse) != 1:
+        return False
+    fast, slow = s.then[0], s.orelse[0]
+    return (isinstance(fast, Loop) and isinstance(slow, Loop)
+            and _Anonymise().stmt(fast) == _Anonymise().stmt(slow))
+
+
+class _Anonymise(Rewriter):
+    """Forget statement ids, check flags and independence marks."""
+
+    def stmt(self, stmt: Stmt) -> Stmt | tuple[Stmt, ...]:
+        new = super().stmt(stmt)
+        assert not isinstance(new, tuple)
+        for attr, value in (("sid", ""), ("lid", ""), ("checked", True), ("independent", False)):
+            if hasattr(new, attr):
+                new = dataclasses.replace(new, **{attr: value})  # type: ignore[type-var]
+        return new
+
+    def expr_Load(self, e: Load) -> Expr:
+        return dataclasses.replace(e, checked=True)
