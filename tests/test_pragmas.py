@@ -1041,3 +1041,33 @@ def test_misplaced_directive_is_rejected(tmp_path: Path, source: str, message: s
     assert err.loc is not None and err.loc.file == path
     assert err.loc.line == PREAMBLE.count("\n") + line
     assert "#pragma acc" in Path(path).read_text().splitlines()[err.loc.line - 1]
+
+
+def test_region_after_an_elif_chain(tmp_path: Path) -> None:
+    """A region opened after an if/elif/else chain belongs to the block holding the chain."""
+    source = (
+        "def kernel(A, n):\n"
+        "    if n > 2:\n"
+        "        A[0] = 1.0\n"
+        "    elif n > 1:\n"
+        "        A[0] = 2.0\n"
+        "    else:\n"
+        "        A[0] = 3.0\n"
+        "    #pragma acc data copy(A)\n"
+        "    #pragma acc parallel loop\n"
+        "    for i in range(n):\n"
+        "        A[i] += 1.0\n"
+        "    #pragma acc end data\n"
+        "    A[0] += 1.0\n"
+    )
+    path = tmp_path / "elif_region.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("elif_region", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    f = accir.compile(module.kernel)
+    a, ref = np.zeros(4), np.zeros(4)
+    f(a, 3)
+    module.kernel(ref, 3)
+    assert np.array_equal(a, ref)
+    assert 'acc "data copy(A)" {' in f.inspect_ir()

@@ -84,6 +84,11 @@ class PragmaMap:
     def _child_blocks(self, stmt: ast.stmt, limit: float):
         if isinstance(stmt, ast.If) and stmt.orelse:
             else_line = self._else_line(stmt)
+            first = stmt.orelse[0]
+            if isinstance(first, ast.If) and first.col_offset == stmt.col_offset:
+                # `elif`: its blocks belong to this chain; the orelse list holding it is no
+                # block of its own (it has no indentation to place a directive in)
+                return [(stmt.body, stmt.lineno, else_line), *self._child_blocks(first, limit)]
             return [(stmt.body, stmt.lineno, else_line), (stmt.orelse, else_line, limit)]
         return [
             (body, stmt.lineno, limit)
