@@ -90,6 +90,7 @@ from accir.ir.nodes import (
     child_blocks,
 )
 from accir.ir.types import ScalarType
+from benchmarks.kernels import gemm, heat_3d, jacobi_2d, seidel_2d  # shared with the suite
 
 # ============================================================================ the oracle
 
@@ -1288,36 +1289,10 @@ def inplace_scan(a):
         a[i] += a[i - 1]
 
 
-def gemm(alpha, beta, C, A, B):
-    ni, nj = C.shape
-    nk = A.shape[1]
-    for i in range(ni):
-        for j in range(nj):
-            C[i, j] *= beta
-        for k in range(nk):
-            for j in range(nj):
-                C[i, j] += alpha * A[i, k] * B[k, j]
 
 
-def jacobi_2d(tsteps, A, B):
-    n = A.shape[0]
-    for _t in range(tsteps):
-        for i in range(1, n - 1):
-            for j in range(1, n - 1):
-                B[i, j] = 0.2 * (A[i, j] + A[i, j - 1] + A[i, j + 1] + A[i + 1, j] + A[i - 1, j])
-        for i in range(1, n - 1):
-            for j in range(1, n - 1):
-                A[i, j] = 0.2 * (B[i, j] + B[i, j - 1] + B[i, j + 1] + B[i + 1, j] + B[i - 1, j])
 
 
-def seidel_2d(tsteps, A):
-    n = A.shape[0]
-    for _t in range(tsteps):
-        for i in range(1, n - 1):
-            for j in range(1, n - 1):
-                A[i, j] = (A[i - 1, j - 1] + A[i - 1, j] + A[i - 1, j + 1]
-                           + A[i, j - 1] + A[i, j] + A[i, j + 1]
-                           + A[i + 1, j - 1] + A[i + 1, j] + A[i + 1, j + 1]) / 9.0
 
 
 def lu(A):
@@ -1351,23 +1326,6 @@ def covariance(data, cov, mean):
             cov[j, i] = cov[i, j]
 
 
-def heat_3d(tsteps, A, B):
-    n = A.shape[0]
-    for _t in range(tsteps):
-        for i in range(1, n - 1):
-            for j in range(1, n - 1):
-                for k in range(1, n - 1):
-                    B[i, j, k] = (0.125 * (A[i + 1, j, k] - 2.0 * A[i, j, k] + A[i - 1, j, k])
-                                  + 0.125 * (A[i, j + 1, k] - 2.0 * A[i, j, k] + A[i, j - 1, k])
-                                  + 0.125 * (A[i, j, k + 1] - 2.0 * A[i, j, k] + A[i, j, k - 1])
-                                  + A[i, j, k])
-        for i in range(1, n - 1):
-            for j in range(1, n - 1):
-                for k in range(1, n - 1):
-                    A[i, j, k] = (0.125 * (B[i + 1, j, k] - 2.0 * B[i, j, k] + B[i - 1, j, k])
-                                  + 0.125 * (B[i, j + 1, k] - 2.0 * B[i, j, k] + B[i, j - 1, k])
-                                  + 0.125 * (B[i, j, k + 1] - 2.0 * B[i, j, k] + B[i, j, k - 1])
-                                  + B[i, j, k])
 
 
 def reverse_copy(a, b):
@@ -1386,6 +1344,7 @@ def backwards(a):
     n = a.shape[0]
     for i in range(n - 1, 0, -1):
         a[i - 1] = a[i] + 1.0
+
 
 
 def _rand(rng: np.random.Generator, *shape: int) -> np.ndarray:
