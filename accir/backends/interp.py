@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from accir.frontend.typing import OPERATORS, UNARY
+from accir.ir.intrinsics import deferred_conversion
 from accir.ir.nodes import (
     AccStmt,
     Alloc,
@@ -113,9 +114,12 @@ class Interpreter:
         env[s.target.name] = self.eval(s.value, env)
 
     def stmt_Store(self, s: Store, env: dict[str, Any]) -> None:
-        value = self.eval(s.value, env)  # Python evaluates the value first
+        # the value, then the subscript (IndexError), then NumPy's conversion (OverflowError)
+        inner, conversion = deferred_conversion(s.value)
+        value = self.eval(inner, env)
         array = env[s.array.name]
-        array[self.index(array, s.indices, env, s.checked)] = value
+        index = self.index(array, s.indices, env, s.checked)
+        array[index] = self.converted(value, conversion)
 
     def stmt_Alloc(self, s: Alloc, env: dict[str, Any]) -> None:
         shape = tuple(self.eval(d, env) for d in s.shape)
@@ -199,8 +203,16 @@ class Interpreter:
         return tuple(check_index(v, n, k) for k, (v, n) in enumerate(zip(values, array.shape,
                                                                          strict=True)))
 
+    def converted(self, value: Any, conversion: Intrinsic | None) -> Any:
+        from accir.backends.interp_intrinsics import call_intrinsic
+
+        return value if conversion is None else call_intrinsic(conversion, [value])
+
     def expr_BinOp(self, e: BinOp, env: dict[str, Any]) -> Any:
-        lhs, rhs = self.eval(e.lhs, env), self.eval(e.rhs, env)
+        (lhs_e, lhs_conversion), (rhs_e, rhs_conversion) = (deferred_conversion(e.lhs),
+                                                            deferred_conversion(e.rhs))
+        lhs, rhs = self.eval(lhs_e, env), self.eval(rhs_e, env)
+        lhs, rhs = self.converted(lhs, lhs_conversion), self.converted(rhs, rhs_conversion)
         ty = e.type
         assert isinstance(ty, ScalarType)
         if ty.weak:

@@ -14,6 +14,7 @@ import llvmlite.ir as ll
 
 from accir.backends import llvm_types as lt
 from accir.backends.llvm_exprs import ExprCodegen
+from accir.ir.intrinsics import deferred_conversion
 from accir.ir.nodes import (
     AccStmt,
     Alloc,
@@ -162,11 +163,13 @@ class FunctionCodegen(ExprCodegen):
         self.builder.store(self.expr(s.value), self.scalars[s.target.name])
 
     def stmt_Store(self, s: Store) -> None:
-        # Python evaluates the value before the subscript (and its IndexError)
-        value = self.expr(s.value)
+        # Python evaluates the value, then the subscript (IndexError), then NumPy converts
+        # the value to the element type (OverflowError)
+        inner, conversion = deferred_conversion(s.value)
+        value = self.expr(inner)
         slot = self.arrays[s.array.name]
         ptr = self.element_ptr(slot, s.indices, s.checked)
-        self.store_element(slot.type.dtype, value, ptr)
+        self.store_element(slot.type.dtype, self.converted(value, conversion), ptr)
 
     def stmt_ExprStmt(self, s: ExprStmt) -> None:
         self.expr(s.value)

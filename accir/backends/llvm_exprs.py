@@ -8,6 +8,7 @@ import llvmlite.ir as ll
 
 from accir.backends import llvm_types as lt
 from accir.backends.llvm_arith import ArithCodegen
+from accir.ir.intrinsics import deferred_conversion
 from accir.ir.nodes import (
     BinOp,
     Call,
@@ -95,7 +96,20 @@ class ExprCodegen(ArithCodegen):
     def expr_BinOp(self, e: BinOp) -> ll.Value:
         ty = e.type
         assert isinstance(ty, ScalarType)
-        return self.binop(e.op, self.expr(e.lhs), self.expr(e.rhs), ty)
+        (lhs, lhs_conversion), (rhs, rhs_conversion) = (deferred_conversion(e.lhs),
+                                                        deferred_conversion(e.rhs))
+        a, b = self.expr(lhs), self.expr(rhs)  # both operands first, then any conversion
+        return self.binop(e.op, self.converted(a, lhs_conversion),
+                          self.converted(b, rhs_conversion), ty)
+
+    def converted(self, value: ll.Value, conversion: Intrinsic | None) -> ll.Value:
+        if conversion is None:
+            return value
+        from accir.backends.llvm_intrinsics import checked_int
+
+        source = conversion.args[0].type
+        assert isinstance(source, ScalarType)
+        return checked_int(self, value, source, conversion.ty)
 
     def expr_UnaryOp(self, e: UnaryOp) -> ll.Value:
         b = self.builder

@@ -33,6 +33,7 @@ from accir.frontend.typing import (
     NUMPY_UFUNCS_1,
     NUMPY_UFUNCS_2,
 )
+from accir.ir.nodes import Expr, Intrinsic
 
 
 @dataclass(frozen=True)
@@ -72,3 +73,12 @@ def _table() -> dict[str, IntrinsicInfo]:
 
 
 INTRINSICS = _table()
+
+
+def deferred_conversion(e: Expr) -> tuple[Expr, Intrinsic | None]:
+    """An operand and the `checked_int` conversion wrapping it, if any. NumPy converts a
+    Python int when the operation (or the element assignment) runs, after every operand has
+    been evaluated, so backends evaluate the inner expression first and convert last."""
+    if isinstance(e, Intrinsic) and e.name == "checked_int":
+        return e.args[0], e
+    return e, None
