@@ -106,7 +106,9 @@ class AccessAnalysis:
 
     @classmethod
     def compute(cls, function: Function, manager: object = None) -> AccessInfo:
-        return _Collector(function).run()
+        # Unless the arrays were checked not to overlap (see llvm_wrapper.check_overlap), a
+        # strided array may repeat elements: its subscripts say nothing.
+        return _Collector(function, strided_exact=getattr(manager, "noalias", True)).run()
 
 
 def symbol_names(fn: Function) -> set[str]:
@@ -155,8 +157,9 @@ def _top_level(body: tuple[Stmt, ...]):
 
 
 class _Collector:
-    def __init__(self, fn: Function):
+    def __init__(self, fn: Function, strided_exact: bool = True):
         self.fn = fn
+        self.strided_exact = strided_exact
         self.symbols = symbol_names(fn)
         self.sizes = size_names(fn, self.symbols)
         self.accesses: list[Access] = []
@@ -254,6 +257,10 @@ class _Collector:
                    ) -> tuple[tuple[Affine | None, ...], tuple[Affine | None, ...],
                               tuple[Affine, ...]]:
         """(exact subscripts, subscripts assuming no wrap-around, the assumptions)."""
+        if not self.strided_exact and isinstance(array.type, ArrayType) and \
+                array.type.layout == "A":
+            unknown = (None,) * len(indices)
+            return unknown, unknown, ()
         exact: list[Affine | None] = []
         optimistic: list[Affine | None] = []
         assumptions: list[Affine] = []

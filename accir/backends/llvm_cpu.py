@@ -119,12 +119,13 @@ def compile_module(module: Module, opt_level: int = 3, assume_noalias: bool = Tr
     uid = next(_ids)
     renamed = _unique(module, uid)
     noalias = assume_noalias and _may_alias(renamed)
+    checked = assume_noalias and (noalias or _writes_strided(renamed))
     codegen = ModuleCodegen(renamed, tm.triple, str(tm.target_data), noalias=noalias)
     llmod = codegen.emit()
     keepalive: list[object] = []
     wrapper_name, guard_name = f"accir.{uid}.wrapper", f"accir.{uid}.guarded"
     wrapper = build_wrapper(llmod, renamed, renamed.entry, codegen.functions[renamed.entry.name],
-                            wrapper_name, keepalive, ALIASED if noalias else None)
+                            wrapper_name, keepalive, ALIASED if checked else None)
     build_guard(llmod, renamed.entry, wrapper, guard_name, keepalive, MISMATCH)
     text = str(llmod)
     ref = llvm.parse_assembly(text)
@@ -153,6 +154,13 @@ def _may_alias(module: Module) -> bool:
     arrays = [p.name for p in module.entry.params if isinstance(p.type, ArrayType)]
     written = written_arrays(module, module.entry)
     return len(arrays) >= 2 and bool(written & set(arrays))
+
+
+def _writes_strided(module: Module) -> bool:
+    """Whether the entry writes an array of any-stride layout (which could repeat elements)."""
+    written = written_arrays(module, module.entry)
+    return any(isinstance(p.type, ArrayType) and p.type.layout == "A" and p.name in written
+               for p in module.entry.params)
 
 
 def _unique(module: Module, uid: int) -> Module:

@@ -133,21 +133,54 @@ class WrapperBuilder:
         return b.trunc(v, ll.IntType(ty.bits)) if ty.bits < 64 else v
 
     def check_overlap(self, arrays: list[tuple[list[ll.Value], ArrayType, bool]]) -> None:
-        """The kernel assumes arrays it writes share no memory with other arrays (noalias);
-        when two do, return the `aliased` sentinel so the caller runs a safe version."""
+        """The kernel (and the dependence analysis behind it) assumes that an array it writes
+        shares no memory with the other arrays, nor between two of its own elements (a
+        strided view can repeat elements: stride 0); when that fails, return the `aliased`
+        sentinel so the caller runs a version compiled without the assumption."""
         b = self.builder
         extents = [self.extent(unpacked, ty) for unpacked, ty, _ in arrays]
         for i in range(len(arrays)):
+            unpacked, ty, written = arrays[i]
+            if written and ty.layout == "A" and ty.ndim:
+                self.leave_if_aliased(self.self_overlap(unpacked, ty))
             for j in range(i + 1, len(arrays)):
-                if not (arrays[i][2] or arrays[j][2]):
+                if not (written or arrays[j][2]):
                     continue  # reading the same memory twice is fine
                 (lo1, hi1), (lo2, hi2) = extents[i], extents[j]
-                overlap = b.and_(b.icmp_unsigned("<", lo1, hi2), b.icmp_unsigned("<", lo2, hi1))
-                with b.if_then(overlap, likely=False):
-                    self.keepalive.append(self.aliased)
-                    sentinel = b.inttoptr(lt.int_const(id(self.aliased)), lt.PTR)
-                    b.call(self.api("Py_IncRef", lt.VOID, [lt.PTR]), [sentinel])
-                    b.ret(sentinel)
+                self.leave_if_aliased(b.and_(b.icmp_unsigned("<", lo1, hi2),
+                                             b.icmp_unsigned("<", lo2, hi1)))
+
+    def leave_if_aliased(self, condition: ll.Value) -> None:
+        b = self.builder
+        with b.if_then(condition, likely=False):
+            self.keepalive.append(self.aliased)
+            sentinel = b.inttoptr(lt.int_const(id(self.aliased)), lt.PTR)
+            b.call(self.api("Py_IncRef", lt.VOID, [lt.PTR]), [sentinel])
+            b.ret(sentinel)
+
+    def self_overlap(self, unpacked: list[ll.Value], ty: ArrayType) -> ll.Value:
+        """Whether two elements of a strided array may share memory: with the dimensions
+        sorted by |stride|, each stride must clear the span of the smaller ones."""
+        b = self.builder
+        shape, strides = unpacked[1 : 1 + ty.ndim], unpacked[1 + ty.ndim :]
+        zero = lt.int_const(0)
+        dims = [(b.select(b.icmp_signed("<", s, zero), b.neg(s), s), n)
+                for s, n in zip(strides, shape, strict=True)]
+        for i in range(len(dims)):  # a sorting network of compare-and-swap selects
+            for j in range(len(dims) - 1 - i):
+                (s1, n1), (s2, n2) = dims[j], dims[j + 1]
+                swap = b.icmp_unsigned(">", s1, s2)
+                dims[j] = (b.select(swap, s2, s1), b.select(swap, n2, n1))
+                dims[j + 1] = (b.select(swap, s1, s2), b.select(swap, n1, n2))
+        span = lt.int_const(ty.dtype.dtype.itemsize)
+        overlap = ll.Constant(lt.I1, 0)
+        empty = ll.Constant(lt.I1, 0)
+        for s, n in dims:
+            several = b.icmp_signed(">", n, lt.int_const(1))
+            overlap = b.or_(overlap, b.and_(several, b.icmp_unsigned("<", s, span)))
+            span = b.add(span, b.mul(s, b.select(several, b.sub(n, lt.int_const(1)), zero)))
+            empty = b.or_(empty, b.icmp_signed("==", n, zero))
+        return b.and_(overlap, b.not_(empty))
 
     def extent(self, unpacked: list[ll.Value], ty: ArrayType) -> tuple[ll.Value, ll.Value]:
         """[lo, hi) byte addresses an array's elements occupy; empty arrays occupy nothing."""
