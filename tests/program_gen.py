@@ -65,10 +65,12 @@ out-of-range integer into an int32 array.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import importlib.util
 import math
+import shutil
 import sys
 import tempfile
 import warnings
@@ -1167,6 +1169,7 @@ def describe_args(program: Program, data: DataSet, layouts: tuple[str, ...]) -> 
 # --- loading -----------------------------------------------------------------------------------
 
 _DIR = Path(tempfile.mkdtemp(prefix="accir_random_programs_"))
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
 _LOADED: dict[str, Callable[..., Any]] = {}
 
 

@@ -5,13 +5,17 @@ arrays (see its docstring for what they contain and what they avoid) with 1-3 in
 each. For every data set, on fresh copies of the arguments:
 
 1. `accir.compile(fn, target="cpu")` returns what CPython returns (type and value, bit for bit;
-   NaN equals NaN, -0.0 differs from 0.0) and leaves every array argument (the whole buffer of
-   a strided view) as CPython does; if CPython raises, accir raises the same exception class
-   with the same message, with the arrays as they were at that point;
-2. so does `target="interp"`;
-3. the passes keep semantics: `pipeline="normalize"` gives the result of the default pipeline,
-   on the interpreter and on the CPU;
-4. (1) and (2) with arrays in Fortran order, strided (`base[::2]`) and reversed views.
+   NaN equals NaN whatever its payload, -0.0 differs from 0.0) and leaves every array argument
+   (the whole buffer of a strided view) as CPython does; if CPython raises, accir raises the
+   same exception class with the same message, with the arrays as they were at that point
+   (test_cpu_matches_cpython);
+2. so does `target="interp"` (test_interp_matches_cpython);
+3. every pass keeps semantics: the default pipeline, and normalize followed by each other
+   registered pass and by all of them, give what the minimal `pipeline="normalize"` gives, on
+   the interpreter and on the CPU (test_passes_keep_semantics);
+4. (1) and (2) with arrays in Fortran order, strided (`base[::2]`) and reversed views mixed
+   with C-ordered ones (test_layouts_match_cpython), and with two array arguments that overlap
+   in one buffer (test_aliased_arguments_match_cpython); both also on the CPU with every pass.
 
 The only accepted difference is the documented promotion of an accumulator (`acc = 0;
 acc += a[i]` returns np.float64(0.0) where CPython returns 0 when the loop does not run): a
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -38,12 +43,12 @@ import accir
 from accir.passes.manager import DEFAULT_PIPELINE
 from accir.passes.registry import known_names
 
-PIPELINES = ("default", "normalize")
 EXPECTED_ERRORS = (IndexError, ZeroDivisionError, ValueError, OverflowError)
 
 # --- compiled functions, one per (source, target, pipeline) -------------------------------------
 
-_COMPILED: dict[tuple[str, str, str], Any] = {}
+_COMPILED: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+_CACHE_SIZE = 512   # the functions of the latest programs (shrinking reruns them)
 
 
 def compiled(source: str, target: str, pipeline: str = "default") -> Any:
@@ -52,6 +57,10 @@ def compiled(source: str, target: str, pipeline: str = "default") -> Any:
     if f is None:
         options = {} if pipeline == "default" else {"pipeline": pipeline}
         f = _COMPILED[key] = accir.compile(load(source), target=target, **options)
+        if len(_COMPILED) > _CACHE_SIZE:
+            _COMPILED.popitem(last=False)
+    else:
+        _COMPILED.move_to_end(key)
     return f
 
 
