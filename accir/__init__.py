@@ -6,9 +6,11 @@ from accir.diagnostics import (
     AccirError,
     AccirTypeError,
     DirectiveSyntaxError,
+    RaceWarning,
     Remark,
     UnsupportedError,
 )
+from accir.runtime import get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
@@ -17,8 +19,11 @@ __all__ = [
     "AccirTypeError",
     "CompiledFunction",
     "DirectiveSyntaxError",
+    "RaceWarning",
     "Remark",
     "UnsupportedError",
     "__version__",
     "compile",
+    "get_num_threads",
+    "set_num_threads",
 ]

@@ -6,13 +6,14 @@ import functools
 import inspect
 import threading
 import types
+import warnings
 from typing import Any
 
 import numpy as np
 
 from accir.backends.llvm_cpu import ALIASED, MISMATCH
 from accir.compiler import TARGETS, CompileOptions, Specialization, compile_signature
-from accir.diagnostics import AccirError, Remark, UnsupportedError
+from accir.diagnostics import AccirError, RaceWarning, Remark, UnsupportedError
 from accir.frontend.lower import ArgSpec
 from accir.frontend.resolve import FrozenObject
 from accir.ir.printer import print_module
@@ -138,6 +139,8 @@ class CompiledFunction:
                 except AccirError as err:
                     raise err.with_traceback(None) from None
                 table[key] = spec
+                if not aliased:
+                    _warn_races(spec.remarks)
         return spec
 
     def compile_for(self, *args: Any) -> Specialization:
@@ -177,6 +180,13 @@ class CompiledFunction:
     @property
     def remarks(self) -> list[Remark]:
         return [r for s in self._specializations.values() for r in s.remarks]
+
+
+def _warn_races(remarks: list[Remark]) -> None:
+    """A proven race in a directive becomes a RaceWarning pointing at the loop's line."""
+    for r in remarks:
+        if r.kind == "race":
+            warnings.warn_explicit(r.message, RaceWarning, r.file or "<accir>", r.line or 1)
 
 
 def compile(fn: Any = None, *, target: str = "auto", **options: Any) -> Any:

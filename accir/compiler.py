@@ -22,7 +22,20 @@ class CompileOptions:
     target: str = "cpu"
     pipeline: str | None = None  # None: the default pipeline
     opt_level: int = 3
-    trust_directives: bool = False
+    trust_directives: bool = False  # honour parallel directives without checking for races
+    reassociate: bool = False  # parallelise float sums and products without a clause
+
+    def pipeline_string(self) -> str:
+        """The pipeline to run: the user's, or the default one with these options."""
+        if self.pipeline:
+            return self.pipeline
+        pipeline = default_pipeline(self.target)
+        settings = [f"{name}=true" for name in ("trust_directives", "reassociate")
+                    if getattr(self, name)]
+        if settings:
+            pipeline = pipeline.replace("auto-parallelize",
+                                        "auto-parallelize{" + " ".join(settings) + "}")
+        return pipeline
 
 
 @dataclass
@@ -83,5 +96,5 @@ def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: Compile
 
 def run_pipeline(module: Module, options: CompileOptions, noalias: bool = True
                  ) -> PipelineResult:
-    manager = PassManager.from_string(options.pipeline or default_pipeline(options.target))
+    manager = PassManager.from_string(options.pipeline_string())
     return manager.run(module, noalias=noalias)

@@ -50,6 +50,11 @@ def format_diagnostic(
     return "\n".join(lines)
 
 
+class RaceWarning(UserWarning):
+    """A loop the user declared parallel carries a dependence: accir runs it sequentially
+    (giving CPython's answer) and says which accesses conflict."""
+
+
 class AccirError(Exception):
     """Base class of every error accir reports about a user's program."""
 

@@ -8,12 +8,16 @@ LLVM promotes to registers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import llvmlite.ir as ll
 
 from accir.backends import llvm_types as lt
+from accir.backends.llvm_atomic import AtomicCodegen
 from accir.backends.llvm_exprs import ExprCodegen
+from accir.backends.llvm_parallel import ParallelLoop
 from accir.ir.intrinsics import deferred_conversion
 from accir.ir.nodes import (
     AccStmt,
@@ -90,8 +94,10 @@ def symbol_name(name: str) -> str:
     return "accir." + name
 
 
-class FunctionCodegen(ExprCodegen):
+class FunctionCodegen(AtomicCodegen, ExprCodegen):
     """Emits one IR function: set-up, statements, clean-up."""
+
+    may_fork = True  # parallel loops start a team of threads (not inside an outlined body)
 
     def emit(self) -> None:
         b = self.builder
@@ -114,7 +120,7 @@ class FunctionCodegen(ExprCodegen):
             if isinstance(p.type, ArrayType):
                 slot = self.array_slot(p.name, p.type, owned=False)
                 data = next(args)
-                if self.mc.noalias and self.fn is self.mc.ir.entry:
+                if self.arrays_noalias():
                     data.add_attribute("noalias")
                 self.builder.store(data, slot.data)
                 for dim in slot.shape + slot.strides:
@@ -124,6 +130,13 @@ class FunctionCodegen(ExprCodegen):
                 ptr = self.alloca(lt.value_type(p.type), p.name)
                 self.scalars[p.name] = ptr
                 self.builder.store(next(args), ptr)
+
+    def arrays_noalias(self) -> bool:
+        """Whether array arguments are known not to overlap (checked at each call)."""
+        return self.mc.noalias and self.fn is self.mc.ir.entry
+
+    def assigned(self, name: str) -> None:
+        """Called after each assignment to a scalar (outlined loop bodies track them)."""
 
     def declare_locals(self) -> None:
         for var in local_vars(self.fn):
@@ -161,6 +174,7 @@ class FunctionCodegen(ExprCodegen):
 
     def stmt_Assign(self, s: Assign) -> None:
         self.builder.store(self.expr(s.value), self.scalars[s.target.name])
+        self.assigned(s.target.name)
 
     def stmt_Store(self, s: Store) -> None:
         # Python evaluates the value, then the subscript (IndexError), then NumPy converts
@@ -186,7 +200,10 @@ class FunctionCodegen(ExprCodegen):
         self.builder.branch(self.loops[-1][0])
 
     def stmt_Region(self, s: Region) -> None:
-        self.block(s.body)
+        if s.directive.name == "atomic":
+            self.atomic_region(s)
+        else:
+            self.block(s.body)
 
     def stmt_AccStmt(self, s: AccStmt) -> None:
         return None  # on the CPU, device memory is host memory: nothing to move or wait for
@@ -222,15 +239,14 @@ class FunctionCodegen(ExprCodegen):
         b.position_at_end(exit_bb)
 
     def stmt_Loop(self, s: Loop) -> None:
-        b = self.builder
-        start, stop, step = self.expr(s.start), self.expr(s.stop), self.expr(s.step)
-        if isinstance(s.step, Const) and s.step.value == 0:
-            self.fail("range-step-zero")  # Python raises when the loop is reached
-            self.dead_block()
+        if s.parallel is not None and self.may_fork:
+            ParallelLoop(self, s).emit()
             return
-        if not isinstance(s.step, Const):
-            self.fail_if(b.icmp_signed("==", step, lt.int_const(0)), "range-step-zero")
-        count = self.trip_count(start, stop, step, s.step)
+        b = self.builder
+        bounds = self.loop_bounds(s)
+        if bounds is None:
+            return
+        start, step, count = bounds
         counter = self.alloca(lt.I64, f"{s.lid}.k")
         b.store(lt.int_const(0), counter)
         cond_bb = self.llfn.append_basic_block(f"{s.lid}.cond")
@@ -244,6 +260,7 @@ class FunctionCodegen(ExprCodegen):
         b.position_at_end(body_bb)
         index = b.add(start, b.mul(k, step)) if not _is_one(s.step) else b.add(start, k)
         b.store(index, self.scalars[s.var.name])
+        self.assigned(s.var.name)
         self.loops.append((latch_bb, exit_bb))
         self.block(s.body)
         self.loops.pop()
@@ -251,6 +268,38 @@ class FunctionCodegen(ExprCodegen):
             b.branch(latch_bb)
         b.position_at_end(latch_bb)
         b.store(b.add(b.load(counter), lt.int_const(1), flags=["nsw", "nuw"]), counter)
+        b.branch(cond_bb)
+        b.position_at_end(exit_bb)
+
+    def loop_bounds(self, s: Loop) -> tuple[ll.Value, ll.Value, ll.Value] | None:
+        """(start, step, trip count), evaluated once on entry as range() does; None when
+        the step is the constant 0 (the loop raises and the code after it is dead)."""
+        b = self.builder
+        start, stop, step = self.expr(s.start), self.expr(s.stop), self.expr(s.step)
+        if isinstance(s.step, Const) and s.step.value == 0:
+            self.fail("range-step-zero")  # Python raises when the loop is reached
+            self.dead_block()
+            return None
+        if not isinstance(s.step, Const):
+            self.fail_if(b.icmp_signed("==", step, lt.int_const(0)), "range-step-zero")
+        return start, step, self.trip_count(start, stop, step, s.step)
+
+    @contextmanager
+    def counted_loop(self, count: ll.Value, name: str, first: int = 0) -> Iterator[ll.Value]:
+        """`for t in range(first, count)` around the code emitted in the with-block."""
+        b = self.builder
+        counter = self.alloca(lt.I64, f"{name}.t")
+        b.store(lt.int_const(first), counter)
+        cond_bb = self.llfn.append_basic_block(f"{name}.cond")
+        body_bb = self.llfn.append_basic_block(f"{name}.body")
+        exit_bb = self.llfn.append_basic_block(f"{name}.end")
+        b.branch(cond_bb)
+        b.position_at_end(cond_bb)
+        t = b.load(counter)
+        b.cbranch(b.icmp_signed("<", t, count), body_bb, exit_bb)
+        b.position_at_end(body_bb)
+        yield t
+        b.store(b.add(t, lt.int_const(1)), counter)
         b.branch(cond_bb)
         b.position_at_end(exit_bb)
 

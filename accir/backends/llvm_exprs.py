@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import llvmlite.ir as ll
+from llvmlite.ir.instructions import StoreAtomicInstr
 
 from accir.backends import llvm_types as lt
 from accir.backends.llvm_arith import ArithCodegen
@@ -48,7 +49,11 @@ class ExprCodegen(ArithCodegen):
         slot = self.arrays[e.array.name]
         ptr = self.element_ptr(slot, e.indices, e.checked)
         dtype = slot.type.dtype
-        value = self.builder.load(ptr, typ=lt.memory_type(dtype))
+        if getattr(self, "atomic_access", False):  # acc atomic read
+            value = self.builder.load_atomic(ptr, "monotonic", dtype.dtype.itemsize,
+                                             typ=lt.memory_type(dtype))
+        else:
+            value = self.builder.load(ptr, typ=lt.memory_type(dtype))
         if dtype.is_bool:
             return self.builder.icmp_unsigned("!=", value, ll.Constant(lt.I8, 0))
         return value
@@ -57,7 +62,13 @@ class ExprCodegen(ArithCodegen):
                       ) -> None:
         if dtype.is_bool:
             value = self.builder.zext(value, lt.I8)
-        self.builder.store(value, ptr)
+        if getattr(self, "atomic_access", False):  # acc atomic write
+            # (IRBuilder.store_atomic cannot take an opaque pointer)
+            instr = StoreAtomicInstr(self.builder.block, value, ptr, "monotonic",
+                                     dtype.dtype.itemsize)
+            self.builder._insert(instr)
+        else:
+            self.builder.store(value, ptr)
 
     def element_ptr(
         self, slot: ArraySlot, indices: tuple[Expr, ...], checked: bool

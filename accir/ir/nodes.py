@@ -337,7 +337,41 @@ class Loop(Stmt):
     directive: Directive | None = None
     # proven (or checked at call time) to carry no dependence: iterations may run in any order
     independent: bool = False
+    # run by a team of threads (accir.passes.auto_parallelize decides, the backends obey)
+    parallel: Parallel | None = None
     loc: Loc | None = _loc()
+
+
+REDUCTION_OPS = ("+", "*", "max", "min", "&", "|", "^", "and", "or")
+SCHEDULES = ("static", "dynamic")
+
+
+@dataclass(frozen=True, slots=True)
+class Reduction:
+    """`var` accumulates with `op` (one of REDUCTION_OPS; for max and min `combine` names the
+    intrinsic the updates use, e.g. `np.maximum`): each thread folds its iterations into a
+    partial value that starts at the operation's identity, and the partials are combined into
+    `var` in thread order."""
+
+    op: str
+    var: Var
+    combine: str = ""  # the max/min intrinsic; "" for the operators
+
+
+@dataclass(frozen=True, slots=True)
+class Parallel:
+    """How a loop runs on a team of threads. Every scalar the loop writes is a reduction
+    variable or private: each thread has its own copy, starting with the value before the
+    loop, and after the loop the variable holds the value of the last iteration (in the
+    loop's order) that assigned it, as in a sequential run. The loop runs on one thread when
+    it has fewer than `min_trips` iterations or `condition` is false."""
+
+    schedule: str = "static"  # 'static': one block per thread; 'dynamic': chunks on demand
+    reductions: tuple[Reduction, ...] = ()
+    private: tuple[Var, ...] = ()
+    num_threads: Expr | None = None  # None: accir.get_num_threads()
+    condition: Expr | None = None
+    min_trips: int = 2
 
 
 @dataclass(frozen=True, slots=True)

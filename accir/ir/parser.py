@@ -38,6 +38,8 @@ from accir.ir.nodes import (
     Logical,
     Loop,
     Module,
+    Parallel,
+    Reduction,
     Region,
     Return,
     Select,
@@ -272,7 +274,7 @@ class _Builder:
         return Return(str(sid), None if value is None else self.expr(value), self.loc(tree))
 
     def s_loop(self, tree: Tree, lid: Token, var: Token, *rest: Any) -> Stmt:
-        start, stop, step, independent, acc, body = rest
+        start, stop, step, independent, parallel, acc, body = rest
         directive = None if acc is None else self.directive(acc)
         return Loop(
             str(lid),
@@ -283,8 +285,30 @@ class _Builder:
             self.block(body),
             directive,
             independent is not None,
+            None if parallel is None else self.parallel(parallel),
             self.loc(tree),
         )
+
+    def parallel(self, tree: Tree) -> Parallel:
+        schedule, *items = tree.children
+        reductions: list[Reduction] = []
+        private: list[Var] = []
+        options: dict[str, Any] = {}
+        for item in items:
+            kind, args = item.data, list[Any](item.children)
+            if kind == "par_reduce":
+                op, combine, var = args
+                reductions.append(Reduction(str(op), self.var(var),
+                                            "" if combine is None else str(combine)))
+            elif kind == "par_private":
+                private.extend(self.var(v) for v in args)
+            elif kind == "par_threads":
+                options["num_threads"] = self.expr(args[0])
+            elif kind == "par_if":
+                options["condition"] = self.expr(args[0])
+            else:
+                options["min_trips"] = int(args[0])
+        return Parallel(str(schedule), tuple(reductions), tuple(private), **options)
 
     def s_while_(self, tree: Tree, lid: Token, cond: Tree, body: Tree) -> Stmt:
         return While(str(lid), self.expr(cond), self.block(body), self.loc(tree))

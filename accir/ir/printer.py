@@ -42,6 +42,7 @@ from accir.ir.nodes import (
     Loop,
     Module,
     Node,
+    Parallel,
     Region,
     Return,
     Select,
@@ -117,6 +118,22 @@ def _acc(directive: object) -> str:
     return "acc " + json.dumps(directive.to_source())  # type: ignore[attr-defined]
 
 
+def print_parallel(p: Parallel) -> str:
+    """`parallel(static, reduce + %s, private %t, threads 4, if %c, min 16)`"""
+    items = [p.schedule]
+    for r in p.reductions:
+        items.append(f"reduce {r.op}{' ' + r.combine if r.combine else ''} {print_expr(r.var)}")
+    if p.private:
+        items.append("private " + " ".join(print_expr(v) for v in p.private))
+    if p.num_threads is not None:
+        items.append(f"threads {print_expr(p.num_threads)}")
+    if p.condition is not None:
+        items.append(f"if {print_expr(p.condition)}")
+    if p.min_trips != 2:
+        items.append(f"min {p.min_trips}")
+    return "parallel(" + ", ".join(items) + ")"
+
+
 def _stmt(s: Stmt, depth: int, lines: list[str]) -> None:
     pad = INDENT * depth
     if isinstance(s, Loop):
@@ -126,6 +143,8 @@ def _stmt(s: Stmt, depth: int, lines: list[str]) -> None:
         )
         if s.independent:
             head += " independent"
+        if s.parallel is not None:
+            head += " " + print_parallel(s.parallel)
         if s.directive is not None:
             head += " " + _acc(s.directive)
         _open(head, s.body, depth, lines)

@@ -59,7 +59,8 @@ class _Anonymise(Rewriter):
     def stmt(self, stmt: Stmt) -> Stmt | tuple[Stmt, ...]:
         new = super().stmt(stmt)
         assert not isinstance(new, tuple)
-        for attr, value in (("sid", ""), ("lid", ""), ("checked", True), ("independent", False)):
+        for attr, value in (("sid", ""), ("lid", ""), ("checked", True), ("independent", False),
+                            ("parallel", None)):
             if hasattr(new, attr):
                 new = dataclasses.replace(new, **{attr: value})  # type: ignore[type-var]
         return new

@@ -90,7 +90,7 @@ class _Marker(Rewriter):
         new = super().stmt(stmt)
         if not isinstance(new, Loop) or new.independent or verdict is False:
             return new
-        if verdict is not True and not _worth_versioning(verdict, new):
+        if verdict is not True and depends_only_on_bounds(verdict, new):
             return new
         if verdict is True:
             self.remark(new, "independent", "carries no dependence: its iterations may run "
@@ -109,13 +109,14 @@ class _Marker(Rewriter):
                                    MarkIndependentLoops.name))
 
 
-def _worth_versioning(condition: Expr, loop: Loop) -> bool:
-    """Whether the condition depends on more than the loop's own trip count (a loop that
-    would be independent only when it runs once is not worth a second copy)."""
+def depends_only_on_bounds(condition: Expr, loop: Loop) -> bool:
+    """Whether the condition depends on nothing but the loop's own bounds (a loop that would
+    be independent only when it runs once is not worth a second copy; a dependence that
+    exists whenever it runs long enough is as good as proven)."""
     bounds = {_key(e) for b in (loop.start, loop.stop) for e in (b, *iter_exprs(b))
               if isinstance(e, (Var, Dim))}
     used = {_key(e) for e in iter_exprs(condition) if isinstance(e, (Var, Dim))}
-    return bool(used - bounds)
+    return not used - bounds
 
 
 def _key(e: Expr) -> str:

@@ -20,6 +20,7 @@ PASS_MODULES: dict[str, str] = {
     "bounds-check-hoist": "accir.passes.bounds_check_hoist",
     "test-print-dependences": "accir.passes.print_dependences",
     "mark-independent-loops": "accir.passes.mark_independent",
+    "auto-parallelize": "accir.passes.auto_parallelize",
 }
 
 _PASSES: dict[str, type[Pass]] = {}

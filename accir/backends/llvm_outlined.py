@@ -1,0 +1,151 @@
+"""The body of a parallel loop, outlined into its own function (see llvm_parallel).
+
+It is emitted like any IR function whose parameters are the loop's captured variables, with
+three differences: it runs only the iterations its schedule gives thread `tid`; it remembers
+the iteration of each assignment to a private variable (the parent keeps the value of the
+latest one) and of a failure (the parent raises the earliest); and it starts reductions at
+their identity and hands the partial results back in its thread's record.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import llvmlite.ir as ll
+
+from accir.backends import llvm_types as lt
+from accir.backends.llvm_codegen import FunctionCodegen
+from accir.backends.llvm_parallel import _ERR_ITER, _FIRST_VALUE, _STATUS, identity
+from accir.ir.nodes import Function, Loop
+
+if TYPE_CHECKING:
+    from accir.backends.llvm_codegen import ModuleCodegen
+    from accir.backends.llvm_parallel import ParallelLoop
+
+
+class OutlinedLoopCodegen(FunctionCodegen):
+    may_fork = False  # a parallel loop inside runs on its thread
+
+    def __init__(self, mc: ModuleCodegen, fn: Function, llfn: ll.Function, plan: ParallelLoop):
+        super().__init__(mc, fn, llfn)
+        self.plan = plan
+        n = len(plan.captured_types) + 2
+        (self.records, self.tid, self.nth, self.start_k, self.step, self.count,
+         self.next) = llfn.args[n:]
+        self.k_ptr = self.alloca(lt.I64, "k")
+        self.latest = {v.name: self.alloca(lt.I64, f"{v.name}.latest") for v in plan.private}
+        self.noalias_arrays = mc.noalias and plan.parent.fn is mc.ir.entry
+
+    def emit(self) -> None:
+        b = self.builder
+        b.store(lt.int_const(0, 32), self.status)
+        b.store(lt.int_const(0), self.k_ptr)
+        self.bind_params()
+        for ptr in self.latest.values():
+            b.store(lt.int_const(-1), ptr)
+        for r in self.plan.par.reductions:
+            b.store(self.expr(identity(r)), self.scalars[r.var.name])
+        loop = self.fn.body[0]
+        assert isinstance(loop, Loop)
+        if self.plan.par.schedule == "dynamic":
+            self.dynamic_iterations(loop)
+        else:
+            self.static_iterations(loop)
+        b.branch(self.cleanup)
+        b.position_at_end(self.cleanup)
+        self.hand_back()
+        b.ret(b.load(self.status))
+        self.alloca_builder.branch(self.start)
+
+    def arrays_noalias(self) -> bool:
+        return self.noalias_arrays
+
+    # ------------------------------------------------------------------ schedules
+
+    def static_iterations(self, loop: Loop) -> None:
+        """Thread t runs the t-th block of ceil(count / nth) iterations."""
+        b = self.builder
+        one = lt.int_const(1)
+        chunk = b.sdiv(b.sub(b.add(self.count, self.nth), one), self.nth)
+        lo = b.mul(self.tid, chunk)
+        hi = b.add(lo, chunk)
+        hi = b.select(b.icmp_signed("<", hi, self.count), hi, self.count)
+        self.iterations(loop, lo, hi)
+
+    def dynamic_iterations(self, loop: Loop) -> None:
+        """Chunks of about count / (16 nth) iterations taken from a shared counter."""
+        b = self.builder
+        chunk = b.sdiv(self.count, b.mul(self.nth, lt.int_const(16)))
+        chunk = b.select(b.icmp_signed("<", chunk, lt.int_const(1)), lt.int_const(1), chunk)
+        take_bb = self.llfn.append_basic_block("chunk.take")
+        run_bb = self.llfn.append_basic_block("chunk.run")
+        done_bb = self.llfn.append_basic_block("chunk.done")
+        b.branch(take_bb)
+        b.position_at_end(take_bb)
+        lo = b.atomic_rmw("add", self.next, chunk, "monotonic")
+        b.cbranch(b.icmp_signed("<", lo, self.count), run_bb, done_bb)
+        b.position_at_end(run_bb)
+        hi = b.add(lo, chunk)
+        hi = b.select(b.icmp_signed("<", hi, self.count), hi, self.count)
+        self.iterations(loop, lo, hi)
+        if not b.block.is_terminated:
+            b.branch(take_bb)
+        b.position_at_end(done_bb)
+
+    def iterations(self, loop: Loop, lo: ll.Value, hi: ll.Value) -> None:
+        """Iterations lo <= k < hi of the loop: `var = start + k * step`, then the body."""
+        b = self.builder
+        counter = self.alloca(lt.I64, f"{loop.lid}.k")
+        b.store(lo, counter)
+        cond_bb = self.llfn.append_basic_block(f"{loop.lid}.cond")
+        body_bb = self.llfn.append_basic_block(f"{loop.lid}.body")
+        latch_bb = self.llfn.append_basic_block(f"{loop.lid}.latch")
+        exit_bb = self.llfn.append_basic_block(f"{loop.lid}.end")
+        b.branch(cond_bb)
+        b.position_at_end(cond_bb)
+        k = b.load(counter)
+        b.cbranch(b.icmp_signed("<", k, hi), body_bb, exit_bb)
+        b.position_at_end(body_bb)
+        b.store(k, self.k_ptr)
+        b.store(b.add(self.start_k, b.mul(k, self.step)), self.scalars[loop.var.name])
+        self.assigned(loop.var.name)
+        self.loops.append((latch_bb, exit_bb))
+        self.block(loop.body)
+        self.loops.pop()
+        if not b.block.is_terminated:
+            b.branch(latch_bb)
+        b.position_at_end(latch_bb)
+        b.store(b.add(b.load(counter), lt.int_const(1), flags=["nsw", "nuw"]), counter)
+        b.branch(cond_bb)
+        b.position_at_end(exit_bb)
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def assigned(self, name: str) -> None:
+        latest = self.latest.get(name)
+        if latest is not None:
+            self.builder.store(self.builder.load(self.k_ptr), latest)
+
+    def fail(self, kind: str, *args: ll.Value) -> None:
+        b = self.builder
+        b.store(b.load(self.k_ptr), self.record_field(_ERR_ITER))
+        super().fail(kind, *args)
+
+    def record_field(self, index: int) -> ll.Value:
+        b = self.builder
+        rec = b.gep(self.records, [self.tid], source_etype=self.plan.record)
+        return b.gep(rec, [lt.int_const(0, 32), lt.int_const(index, 32)],
+                     source_etype=self.plan.record)
+
+    def hand_back(self) -> None:
+        """Status, reduction partials and (value, iteration) of each private variable."""
+        b = self.builder
+        b.store(b.load(self.status), self.record_field(_STATUS))
+        index = _FIRST_VALUE
+        for r in self.plan.par.reductions:
+            b.store(b.load(self.scalars[r.var.name]), self.record_field(index))
+            index += 1
+        for v in self.plan.private:
+            b.store(b.load(self.scalars[v.name]), self.record_field(index))
+            b.store(b.load(self.latest[v.name]), self.record_field(index + 1))
+            index += 2

@@ -1,0 +1,145 @@
+"""What the scalars a loop writes become when its iterations run on threads: reductions
+(`s = s + e`, `m = max(m, e)`, ...) and private variables (assigned before any read in each
+iteration). Used by auto-parallelize.
+
+A reduction's updates must be its only uses in the loop: `s = s op e` or `s = e op s` with `e`
+free of `s`, all with the same operation. Whether combining per-thread partial results gives
+exactly the sequential answer depends on the operation and the type: integer and boolean
+operations always do (integers wrap the same way in any order); NumPy's maximum/minimum and
+fmax/fmin do for floats too; float and complex sums and products, and Python's max/min of
+floats (which treat a NaN by position), do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accir.ir.nodes import (
+    Alloc,
+    Assign,
+    BinOp,
+    Expr,
+    ExprStmt,
+    If,
+    Intrinsic,
+    Logical,
+    Loop,
+    Region,
+    Return,
+    Stmt,
+    Store,
+    Var,
+    While,
+    walk_stmts,
+)
+from accir.ir.rewrite import iter_exprs
+from accir.ir.types import ScalarType
+
+_OPERATORS = {"+": "+", "-": "+", "*": "*", "&": "&", "|": "|", "^": "^"}
+_COMMUTATIVE = ("+", "*", "&", "|", "^")
+_EXTREMA = {"max": "max", "min": "min", "np.maximum": "max", "np.minimum": "min",
+            "np.fmax": "max", "np.fmin": "min"}
+
+
+@dataclass(frozen=True)
+class ReductionMatch:
+    op: str  # an accir.ir.nodes.REDUCTION_OPS entry
+    combine: str  # the max/min intrinsic, "" for operators
+    exact: bool  # combining partial results gives the sequential result bit for bit
+    lines: tuple[int, ...]
+
+
+def match_reduction(body: tuple[Stmt, ...], var: Var) -> ReductionMatch | None:
+    """`var`'s reduction in the loop body, when every use of `var` is an update with one
+    operation."""
+    kinds: set[tuple[str, str]] = set()
+    lines: list[int] = []
+    updates = 0
+    for stmt in walk_stmts(body):
+        if isinstance(stmt, Assign) and stmt.target.name == var.name:
+            kind = _update(stmt.value, var)
+            if kind is None:
+                return None
+            kinds.add(kind)
+            updates += 1
+            lines.append(stmt.loc.line if stmt.loc else 0)
+    uses = sum(1 for stmt in walk_stmts(body) for e in _reads(stmt)
+               if isinstance(e, Var) and e.name == var.name)
+    if updates == 0 or uses != updates or len(kinds) != 1:
+        return None
+    op, combine = kinds.pop()
+    ty = var.ty
+    assert isinstance(ty, ScalarType)
+    exact = ty.is_int or ty.is_bool or combine.startswith("np.")
+    return ReductionMatch(op, combine, exact, tuple(lines))
+
+
+def _update(value: Expr, var: Var) -> tuple[str, str] | None:
+    """(op, combine) when `value` is `var op e` (or `e op var` for a commutative op)."""
+    if isinstance(value, BinOp) and value.op in _OPERATORS:
+        if _is(value.lhs, var) and not _mentions(value.rhs, var):
+            return _OPERATORS[value.op], ""
+        if value.op in _COMMUTATIVE and _is(value.rhs, var) and not _mentions(value.lhs, var):
+            return value.op, ""
+    if isinstance(value, Logical) and _is(value.lhs, var) and not _mentions(value.rhs, var):
+        return value.op, ""
+    if isinstance(value, Intrinsic) and value.name in _EXTREMA and len(value.args) == 2:
+        first, second = value.args
+        if _is(first, var) and not _mentions(second, var):
+            op = _EXTREMA[value.name]
+            return op, "" if value.name == op else value.name
+    return None
+
+
+def _is(e: Expr, var: Var) -> bool:
+    return isinstance(e, Var) and e.name == var.name
+
+
+def _mentions(e: Expr, var: Var) -> bool:
+    return _is(e, var) or any(_is(x, var) for x in iter_exprs(e))
+
+
+def _reads(stmt: Stmt) -> list[Expr]:
+    """The expressions a statement evaluates itself (not those of nested statements)."""
+    if isinstance(stmt, (Assign, ExprStmt)):
+        roots: tuple[Expr, ...] = (stmt.value,)
+    elif isinstance(stmt, Store):
+        roots = (stmt.value, *stmt.indices)
+    elif isinstance(stmt, Return):
+        roots = () if stmt.value is None else (stmt.value,)
+    elif isinstance(stmt, Alloc):
+        roots = (*stmt.shape, *(() if stmt.fill is None else (stmt.fill,)))
+    elif isinstance(stmt, Loop):
+        roots = (stmt.start, stmt.stop, stmt.step)
+    elif isinstance(stmt, (If, While)):
+        roots = (stmt.cond,)
+    else:
+        roots = ()
+    return [x for root in roots for x in (root, *iter_exprs(root))]
+
+
+def exposed_reads(body: tuple[Stmt, ...]) -> set[str]:
+    """Scalars that an iteration of a loop with this body may read before assigning them
+    (their value then comes from before the iteration)."""
+    exposed: set[str] = set()
+    _walk(body, frozenset(), exposed)
+    return exposed
+
+
+def _walk(body: tuple[Stmt, ...], defined: frozenset[str], exposed: set[str]) -> frozenset[str]:
+    for stmt in body:
+        exposed.update(e.name for e in _reads(stmt)
+                       if isinstance(e, Var) and e.name not in defined)
+        if isinstance(stmt, Assign):
+            defined = defined | {stmt.target.name}
+        elif isinstance(stmt, If):
+            then = _walk(stmt.then, defined, exposed)
+            orelse = _walk(stmt.orelse, defined, exposed)
+            defined = then & orelse
+        elif isinstance(stmt, Loop):  # may run zero times: assigns nothing for sure
+            _walk(stmt.body, defined | {stmt.var.name}, exposed)
+        elif isinstance(stmt, While):
+            _walk(stmt.body, defined, exposed)
+        elif isinstance(stmt, Region):
+            defined = _walk(stmt.body, defined, exposed)
+    return defined
