@@ -15,8 +15,16 @@ import llvmlite.ir as ll
 
 from accir.backends import llvm_types as lt
 from accir.backends.llvm_codegen import FunctionCodegen
-from accir.backends.llvm_parallel import _ERR_ITER, _FIRST_VALUE, _STATUS, identity
-from accir.ir.nodes import Function, Loop
+from accir.backends.llvm_parallel import (
+    _ERR_ITER,
+    _FIRST_VALUE,
+    _STATUS,
+    contiguous_strides,
+    element_indices,
+    element_loops,
+    identity,
+)
+from accir.ir.nodes import Function, Loop, Reduction, Store
 
 if TYPE_CHECKING:
     from accir.backends.llvm_codegen import ModuleCodegen
@@ -35,6 +43,7 @@ class OutlinedLoopCodegen(FunctionCodegen):
         self.k_ptr = self.alloca(lt.I64, "k")
         self.latest = {v.name: self.alloca(lt.I64, f"{v.name}.latest") for v in plan.private}
         self.noalias_arrays = mc.noalias and plan.parent.fn is mc.ir.entry
+        self.buffers = [self.alloca(lt.PTR, f"{r.var.name}.mine") for r in plan.array_reductions]
 
     def emit(self) -> None:
         b = self.builder
@@ -43,8 +52,12 @@ class OutlinedLoopCodegen(FunctionCodegen):
         self.bind_params()
         for ptr in self.latest.values():
             b.store(lt.int_const(-1), ptr)
-        for r in self.plan.par.reductions:
+        for ptr in self.buffers:
+            b.store(ll.Constant(lt.PTR, None), ptr)
+        for r in self.plan.scalar_reductions:
             b.store(self.expr(identity(r)), self.scalars[r.var.name])
+        for r in self.plan.array_reductions:
+            self.privatize_array(r)
         loop = self.fn.body[0]
         assert isinstance(loop, Loop)
         if self.plan.par.schedule == "dynamic":
@@ -59,6 +72,22 @@ class OutlinedLoopCodegen(FunctionCodegen):
 
     def arrays_noalias(self) -> bool:
         return self.noalias_arrays
+
+    def privatize_array(self, r: Reduction) -> None:
+        """This thread's own copy of a reduction array, filled with the identity."""
+        b = self.builder
+        index = self.plan.array_reductions.index(r)
+        slot = self.arrays[r.var.name]
+        total = contiguous_strides(self, slot)
+        itemsize = lt.int_const(slot.type.dtype.dtype.itemsize)
+        count = b.select(b.icmp_signed("==", total, lt.int_const(0)), lt.int_const(1), total)
+        buffer = b.call(self.mc.extern("malloc", lt.PTR, [lt.I64]), [b.mul(count, itemsize)])
+        self.fail_if(b.icmp_unsigned("==", buffer, ll.Constant(lt.PTR, None)), "memory")
+        b.store(buffer, self.buffers[index])
+        b.store(buffer, slot.data)
+        indices = element_indices(self, r.var)
+        self.block((element_loops(r.var, indices, Store("", r.var, indices, identity(r),
+                                                        checked=False)),))
 
     # ------------------------------------------------------------------ schedules
 
@@ -142,10 +171,13 @@ class OutlinedLoopCodegen(FunctionCodegen):
         b = self.builder
         b.store(b.load(self.status), self.record_field(_STATUS))
         index = _FIRST_VALUE
-        for r in self.plan.par.reductions:
+        for r in self.plan.scalar_reductions:
             b.store(b.load(self.scalars[r.var.name]), self.record_field(index))
             index += 1
         for v in self.plan.private:
             b.store(b.load(self.scalars[v.name]), self.record_field(index))
             b.store(b.load(self.latest[v.name]), self.record_field(index + 1))
             index += 2
+        for buffer in self.buffers:
+            b.store(b.load(buffer), self.record_field(index))
+            index += 1

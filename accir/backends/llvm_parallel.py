@@ -34,22 +34,26 @@ from accir.backends import llvm_types as lt
 from accir.ir.nodes import (
     BinOp,
     Const,
+    Dim,
     Expr,
     Function,
     Intrinsic,
+    Load,
     Logical,
     Loop,
     Parallel,
     Reduction,
+    Stmt,
+    Store,
     Var,
     walk_stmts,
 )
 from accir.ir.rewrite import iter_exprs
-from accir.ir.types import NONE, ArrayType, ScalarType
+from accir.ir.types import NONE, PYINT, ArrayType, ScalarType
 from accir.runtime import libgomp_loaded, num_threads_address
 
 if TYPE_CHECKING:
-    from accir.backends.llvm_codegen import FunctionCodegen
+    from accir.backends.llvm_codegen import ArraySlot, FunctionCodegen
 
 # record fields before the reductions and privates: status, error, failing iteration
 _STATUS, _ERR, _ERR_ITER, _FIRST_VALUE = 0, 1, 2, 3
@@ -80,6 +84,8 @@ def identity(r: Reduction) -> Const:
     """The value a thread's partial result starts from: combining it changes nothing (for
     float sums -0.0, so that a sum of -0.0s stays -0.0)."""
     ty = r.var.ty
+    if isinstance(ty, ArrayType):
+        ty = ty.dtype
     assert isinstance(ty, ScalarType)
     value: bool | int | float | complex
     if r.op in ("and", "or"):
@@ -109,7 +115,7 @@ def identity(r: Reduction) -> Const:
 
 def combine(r: Reduction, acc: Expr, partial: Expr) -> Expr:
     """`acc op partial` with the operation the loop's updates use."""
-    ty = r.var.ty
+    ty = acc.type
     assert isinstance(ty, ScalarType)
     if r.op in ("max", "min"):
         return Intrinsic(r.combine or r.op, (acc, partial), ty)
@@ -128,12 +134,19 @@ class ParallelLoop:
         self.par: Parallel = loop.parallel
         self.mc = parent.mc
         self.captured = captured_vars(loop)
+        self.scalar_reductions = [r for r in self.par.reductions
+                                  if isinstance(r.var.type, ScalarType)]
+        self.array_reductions = [r for r in self.par.reductions
+                                 if isinstance(r.var.type, ArrayType)]
         self.private = [v for v in self.captured if isinstance(v.type, ScalarType)
                         and v.name not in {r.var.name for r in self.par.reductions}]
         self.record = ll.LiteralStructType(
             [lt.I32, lt.ERROR_RECORD, lt.I64]
-            + [lt.value_type(_scalar(r.var)) for r in self.par.reductions]
-            + [t for v in self.private for t in (lt.value_type(_scalar(v)), lt.I64)])
+            + [lt.value_type(_scalar(r.var)) for r in self.scalar_reductions]
+            + [t for v in self.private for t in (lt.value_type(_scalar(v)), lt.I64)]
+            + [lt.PTR] * len(self.array_reductions))
+        self.first_private = _FIRST_VALUE + len(self.scalar_reductions)
+        self.first_buffer = self.first_private + 2 * len(self.private)
         from accir.backends.llvm_codegen import param_types
 
         self.captured_types = param_types(Function("", tuple(self.captured), (), NONE))[2:]
@@ -232,18 +245,20 @@ class ParallelLoop:
         for ptr in latest:
             b.store(lt.int_const(-1), ptr)
         partials = {}
-        for r in self.par.reductions:
+        for r in self.scalar_reductions:
             name = f"{self.loop.lid}.{r.var.name}.partial"
             partials[r.var.name] = p.scalars[name] = p.alloca(
                 lt.value_type(_scalar(r.var)), name)
         with p.counted_loop(team, f"{self.loop.lid}.join") as t:
             rec = b.gep(records, [t], source_etype=self.record)
             self.pick_error(rec, records, t, failed)
-            for i, r in enumerate(self.par.reductions):
+            for i, r in enumerate(self.scalar_reductions):
                 b.store(self.load_field(b, rec, _FIRST_VALUE + i), partials[r.var.name])
                 partial = Var(f"{self.loop.lid}.{r.var.name}.partial", r.var.ty)
                 b.store(p.expr(combine(r, r.var, partial)), p.scalars[r.var.name])
-            first = _FIRST_VALUE + len(self.par.reductions)
+            for i, r in enumerate(self.array_reductions):
+                self.combine_array(r, self.load_field(b, rec, self.first_buffer + i))
+            first = self.first_private
             for i, v in enumerate(self.private):
                 k = self.load_field(b, rec, first + 2 * i + 1)
                 newer = b.icmp_signed(">", k, b.load(latest[i]))
@@ -258,6 +273,26 @@ class ParallelLoop:
             p.free(records)
             b.branch(p.cleanup)
         p.free(records)
+
+    def combine_array(self, r: Reduction, buffer: ll.Value) -> None:
+        """`var[e] = var[e] op partial[e]` over every element, then free the thread's copy."""
+        p, b = self.parent, self.parent.builder
+        with b.if_then(b.icmp_unsigned("!=", buffer, ll.Constant(lt.PTR, None))):
+            original = p.arrays[r.var.name]
+            ty = r.var.type
+            assert isinstance(ty, ArrayType)
+            partial = Var(f"{self.loop.lid}.{r.var.name}.partial", ty)
+            slot = p.array_slot(partial.name, ty, owned=False)
+            b.store(buffer, slot.data)
+            for mine, theirs in zip(slot.shape, original.shape, strict=True):
+                b.store(b.load(theirs), mine)
+            contiguous_strides(p, slot)
+            index = element_indices(p, r.var)
+            element = Load(r.var, index, checked=False)
+            update = Store("", r.var, index, combine(r, element, Load(partial, index, False)),
+                           checked=False)
+            p.block((element_loops(r.var, index, update),))
+            p.free(buffer)
 
     def pick_error(self, rec: ll.Value, records: ll.Value, t: ll.Value, failed: ll.Value
                    ) -> None:
@@ -354,6 +389,42 @@ class ParallelLoop:
         b.call(self.wrapper, [ctx, tid, nth])
         b.ret(ll.Constant(lt.PTR, None))
         return fn
+
+
+def contiguous_strides(cg: FunctionCodegen, slot: ArraySlot) -> ll.Value:
+    """Give `slot` the byte strides of a contiguous array of its shape (Fortran order for an
+    F-layout type, C order otherwise); return its number of elements."""
+    b = cg.builder
+    dims = [b.load(d) for d in slot.shape]
+    stride: ll.Value = lt.int_const(slot.type.dtype.dtype.itemsize)
+    order = range(len(dims)) if slot.type.layout == "F" else reversed(range(len(dims)))
+    for k in order:
+        b.store(stride, slot.strides[k])
+        stride = b.mul(stride, dims[k])
+    total: ll.Value = lt.int_const(1)
+    for d in dims:
+        total = b.mul(total, d)
+    return total
+
+
+def element_indices(cg: FunctionCodegen, array: Var) -> tuple[Var, ...]:
+    """Fresh pyint variables, one per axis of `array`, with slots in `cg`."""
+    ty = array.type
+    assert isinstance(ty, ArrayType)
+    names = tuple(Var(f"{array.name}.e{k}", PYINT) for k in range(ty.ndim))
+    for v in names:
+        if v.name not in cg.scalars:
+            cg.scalars[v.name] = cg.alloca(lt.I64, v.name)
+    return names
+
+
+def element_loops(array: Var, index: tuple[Var, ...], body: Stmt) -> Stmt:
+    """`for e0 in range(dim(array, 0)): for e1 ...: body`."""
+    stmt = body
+    for k in reversed(range(len(index))):
+        stmt = Loop(f"{array.name}.L{k}", index[k], Const(0, PYINT), Dim(array, k),
+                    Const(1, PYINT), (stmt,))
+    return stmt
 
 
 def _scalar(v: Var) -> ScalarType:

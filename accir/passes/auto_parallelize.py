@@ -85,7 +85,12 @@ from accir.ir.types import PYINT, ArrayType, ScalarType
 from accir.passes.base import Pass, PassResult, map_functions
 from accir.passes.ids import is_versioned
 from accir.passes.mark_independent import depends_only_on_bounds
-from accir.passes.parallel_scalars import exposed_reads, match_reduction
+from accir.passes.parallel_scalars import (
+    exposed_reads,
+    match_array_reduction,
+    match_reduction,
+    valid_reduction,
+)
 from accir.passes.registry import register
 
 # tests whose "dependent" answer is exact (a real pair of iterations touches one element)
@@ -216,10 +221,15 @@ class _Planner:
             return _Verdict(reason=f"not parallelized: {scalar_problem}", notes=notes)
 
         deps = [] if s.independent else _array_dependences(self.graph, s)
+        array_reductions, deps = self.array_reductions(s, deps, clauses, asserted, notes)
+        reductions += array_reductions
         if deps:
             proven = [d for d in deps if d.test in _EXACT_TESTS
                       and all(depends_only_on_bounds(c, s) for c in d.conditions)]
             if not asserted:
+                inexact = self.inexact_array_reduction(s, deps)
+                if inexact:
+                    return _Verdict(reason=f"not parallelized: {inexact}", notes=notes)
                 return _Verdict(reason=f"not parallelized: {_evidence(deps[0])}; "
                                 f"{_hint(deps[0], s)}", notes=notes)
             if proven:
@@ -242,6 +252,41 @@ class _Planner:
         par = Parallel(schedule, tuple(reductions), tuple(private), threads, condition, min_trips)
         return _Verdict(par, notes=notes)
 
+    def array_reductions(self, s: Loop, deps: list[Dependence], clauses: dict[str, str],
+                         asserted: bool, notes: list[tuple[str, str]]
+                         ) -> tuple[list[Reduction], list[Dependence]]:
+        """Arrays whose carried dependences come from reduction updates (`h[k] += 1`): each
+        thread updates its own copy, and the copies are combined after the loop."""
+        found: list[Reduction] = []
+        arrays = {a.name: a for a in _arrays_in(s)}
+        for name in dict.fromkeys(d.array for d in deps):
+            array = arrays.get(name)
+            if array is None:
+                continue
+            match = match_array_reduction(s.body, array)
+            if name in clauses and valid_reduction(clauses[name], array):
+                op = clauses[name]
+                found.append(Reduction(op, array, match.combine if match and match.op == op
+                                       else ""))
+            elif match is not None and (match.exact or asserted or self.options.reassociate):
+                found.append(Reduction(match.op, array, match.combine))
+                notes.append(("reduction", f"implicit array reduction({_acc_op(match.op)}:"
+                              f"{name}): each thread updates its own copy"))
+        reduced = {r.var.name for r in found}
+        return found, [d for d in deps if d.array not in reduced]
+
+    def inexact_array_reduction(self, s: Loop, deps: list[Dependence]) -> str:
+        """Why a floating-point array reduction among the dependences stays sequential."""
+        arrays = {a.name: a for a in _arrays_in(s)}
+        for name in dict.fromkeys(d.array for d in deps):
+            match = match_array_reduction(s.body, arrays[name]) if name in arrays else None
+            if match is not None and all(d.array == name for d in deps):
+                op = _acc_op(match.op)
+                return (f"'{name}' is a floating-point {op} array reduction; running it in "
+                        f"parallel would change the rounding. Add `#pragma acc loop "
+                        f"reduction({op}:{name})` or compile with reassociate=True")
+        return ""
+
     def scalars(self, s: Loop, clauses: dict[str, str], asserted: bool
                 ) -> tuple[list[Reduction], list[Var], list[tuple[str, str]], str]:
         """(reductions, private variables, remarks, the reason a scalar blocks the loop)."""
@@ -253,6 +298,9 @@ class _Planner:
             match = match_reduction(s.body, var)
             if var.name in clauses:
                 op = clauses[var.name]
+                if not valid_reduction(op, var):
+                    return [], [], notes, (f"reduction({_acc_op(op)}:{var.name}) does not "
+                                           f"apply to {var.ty} values")
                 combine = match.combine if match is not None and match.op == op else ""
                 reductions.append(Reduction(op, var, combine))
                 continue
@@ -291,7 +339,7 @@ class _Planner:
         reductions, private = [], [s.var]
         for var in _written_scalars(s):
             match = match_reduction(s.body, var)
-            if var.name in clauses:
+            if var.name in clauses and valid_reduction(clauses[var.name], var):
                 reductions.append(Reduction(clauses[var.name], var,
                                             match.combine if match else ""))
             elif match is not None and var.name in exposed_reads(s.body):
@@ -329,9 +377,9 @@ def _reduction_clauses(*directives: Directive | None) -> dict[str, str]:
             continue
         for clause in d.clauses:
             if clause.name == "reduction" and clause.modifier:
-                for arg in clause.args:
-                    name = getattr(arg, "name", None)
-                    if name and not getattr(arg, "ranges", ()):
+                for arg in clause.args:  # a subarray reduces the whole array: the same
+                    name = getattr(arg, "name", None)  # result when only it is updated
+                    if name:
                         found.setdefault(name, ops.get(clause.modifier, clause.modifier))
     return found
 
@@ -423,6 +471,14 @@ def _array_dependences(graph: DependenceGraph, s: Loop) -> list[Dependence]:
                   and r.directive.name == "atomic" for x in walk_stmts(r.body)} - {None}
     return [d for d in graph.carried_by(s) if not d.source.scalar and not d.sink.scalar
             and not (d.source.stmt_id in atomic_ids and d.sink.stmt_id in atomic_ids)]
+
+
+def _arrays_in(s: Loop) -> list[Var]:
+    found: dict[str, Var] = {}
+    for e in iter_exprs(s):
+        if isinstance(e, Var) and isinstance(e.type, ArrayType):
+            found.setdefault(e.name, e)
+    return list(found.values())
 
 
 def _triangular(s: Loop) -> bool:

@@ -18,10 +18,12 @@ from accir.ir.nodes import (
     Alloc,
     Assign,
     BinOp,
+    Call,
     Expr,
     ExprStmt,
     If,
     Intrinsic,
+    Load,
     Logical,
     Loop,
     Region,
@@ -33,7 +35,7 @@ from accir.ir.nodes import (
     walk_stmts,
 )
 from accir.ir.rewrite import iter_exprs
-from accir.ir.types import ScalarType
+from accir.ir.types import ArrayType, ScalarType
 
 _OPERATORS = {"+": "+", "-": "+", "*": "*", "&": "&", "|": "|", "^": "^"}
 _COMMUTATIVE = ("+", "*", "&", "|", "^")
@@ -72,6 +74,78 @@ def match_reduction(body: tuple[Stmt, ...], var: Var) -> ReductionMatch | None:
     assert isinstance(ty, ScalarType)
     exact = ty.is_int or ty.is_bool or combine.startswith("np.")
     return ReductionMatch(op, combine, exact, tuple(lines))
+
+
+def match_array_reduction(body: tuple[Stmt, ...], array: Var) -> ReductionMatch | None:
+    """`array`'s reduction in the loop body: every access to it is an element update
+    `a[x] = a[x] op e` (e free of `a`) with one operation, and no call receives it."""
+    kinds: set[tuple[str, str]] = set()
+    lines: list[int] = []
+    updates = 0
+    for stmt in walk_stmts(body):
+        if isinstance(stmt, Store) and stmt.array.name == array.name:
+            kind = _element_update(stmt)
+            if kind is None:
+                return None
+            kinds.add(kind)
+            updates += 1
+            lines.append(stmt.loc.line if stmt.loc else 0)
+    loads = sum(1 for stmt in walk_stmts(body) for e in _reads(stmt)
+                if isinstance(e, Load) and e.array.name == array.name)
+    passed = any(isinstance(e, Call) and any(_is(a, array) for a in e.args)
+                 for stmt in walk_stmts(body) for e in _reads(stmt))
+    if updates == 0 or loads != updates or passed or len(kinds) != 1:
+        return None
+    op, combine = kinds.pop()
+    ty = array.ty
+    assert isinstance(ty, ArrayType)
+    exact = ty.dtype.is_int or ty.dtype.is_bool or combine.startswith("np.")
+    return ReductionMatch(op, combine, exact, tuple(lines))
+
+
+def _element_update(s: Store) -> tuple[str, str] | None:
+    """(op, combine) when the store is `a[x] = a[x] op e` with `e` free of `a`."""
+    value = s.value
+    if isinstance(value, BinOp) and value.op in _OPERATORS:
+        if _same(value.lhs, s) and not _reads_array(value.rhs, s.array):
+            return _OPERATORS[value.op], ""
+        if value.op in _COMMUTATIVE and _same(value.rhs, s) and \
+                not _reads_array(value.lhs, s.array):
+            return value.op, ""
+    if isinstance(value, Intrinsic) and value.name in _EXTREMA and len(value.args) == 2:
+        first, second = value.args
+        if _same(first, s) and not _reads_array(second, s.array):
+            op = _EXTREMA[value.name]
+            return op, "" if value.name == op else value.name
+    return None
+
+
+def valid_reduction(op: str, var: Var) -> bool:
+    """Whether OpenACC's operator `op` applies to the values of `var` in accir's IR."""
+    ty = var.ty.dtype if isinstance(var.ty, ArrayType) else var.ty
+    assert isinstance(ty, ScalarType)
+    if op in ("and", "or"):
+        return ty.is_bool
+    if op in ("&", "|", "^"):
+        return ty.is_int or ty.is_bool
+    if op in ("max", "min"):
+        return not ty.is_complex
+    return op in ("+", "*") and not ty.is_bool
+
+
+def _same(e: Expr, s: Store) -> bool:
+    return (isinstance(e, Load) and e.array.name == s.array.name
+            and _plain(e.indices) == _plain(s.indices))
+
+
+def _plain(indices: tuple[Expr, ...]) -> str:
+    from accir.ir.printer import print_expr
+
+    return ",".join(print_expr(i).replace("; unchecked", "") for i in indices)
+
+
+def _reads_array(e: Expr, array: Var) -> bool:
+    return any(isinstance(x, Load) and x.array.name == array.name for x in (e, *iter_exprs(e)))
 
 
 def _update(value: Expr, var: Var) -> tuple[str, str] | None:
