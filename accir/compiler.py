@@ -9,7 +9,7 @@ import numpy as np
 
 from accir.diagnostics import Remark
 from accir.frontend.lower import ArgSpec, lower_function
-from accir.ir.nodes import Module
+from accir.ir.nodes import Loop, Module, walk_stmts
 from accir.passes.manager import PassManager, PipelineResult, default_pipeline
 
 TARGETS = ("auto", "cpu", "interp")
@@ -90,8 +90,23 @@ def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: Compile
     from accir.backends.llvm_cpu import compile_module
 
     native = compile_module(module, options.opt_level, assume_noalias)
+    remarks = [*remarks, *vectorization_remarks(module, native.vectorized)]
     return Specialization(specs, lowered.module, module, native.entry, lowered.runtime_args,
                           hidden, remarks, native, changed_by=pipeline.changed)
+
+
+def vectorization_remarks(module: Module, vectorized: frozenset[str]) -> list[Remark]:
+    """A `vectorized` remark for each IR loop LLVM vectorised."""
+    found = []
+    for position, fn in enumerate(module.functions):
+        for s in walk_stmts(fn.body):
+            if isinstance(s, Loop) and f"{position}/{s.lid}" in vectorized:
+                where = s.loc
+                line = where.line if where else 0
+                found.append(Remark("vectorized", f"loop over '{s.var.name}' at line {line} "
+                                    f"({s.lid}): vectorized (SIMD) by LLVM",
+                                    where.file if where else "", line, "llvm"))
+    return found
 
 
 def run_pipeline(module: Module, options: CompileOptions, noalias: bool = True

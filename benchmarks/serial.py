@@ -567,6 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-overhead", action="store_true",
                         help="skip the call-overhead measurement")
     args = parser.parse_args(argv)
+    accir.set_num_threads(1)  # this is the one-core comparison: see parallel.py for threads
 
     names = [n.strip() for n in args.kernels.split(",") if n.strip()] or list(KERNELS)
     unknown = [n for n in names if n not in KERNELS]

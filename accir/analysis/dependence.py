@@ -100,14 +100,18 @@ class DependenceGraph:
         for a in inside:
             for form in a.assumptions:  # subscripts that must not wrap around
                 assumptions[Compare("<=", Const(0, PYINT), form.to_expr())] = None
-        disproofs: list[Expr] = []
+        alternatives: list[tuple[Expr, ...]] = []
         for d in _dependences(inside, self.noalias, optimistic=True):
             if not d.carried or _carrier(d) is not loop:
                 continue
             if not d.conditions:
                 return False  # carried whatever the values: nothing to check at call time
-            disproofs.append(_any([_negate(c) for c in d.conditions]))
-        return _all([*assumptions, *dict.fromkeys(disproofs)])
+            alternatives.append(tuple(dict.fromkeys(_negate(c) for c in d.conditions)))
+        # absorption: `a and (a or b)` is `a`
+        required = {alt[0] for alt in alternatives if len(alt) == 1} | set(assumptions)
+        disproofs = [_any(list(alt)) for alt in dict.fromkeys(alternatives)
+                     if len(alt) == 1 or not required & set(alt)]
+        return _all([*assumptions, *disproofs])
 
     def sccs(self, loop: Loop | While | None = None) -> list[list[str]]:
         """Strongly connected components of the statements directly or indirectly in `loop`

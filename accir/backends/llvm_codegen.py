@@ -17,6 +17,7 @@ import llvmlite.ir as ll
 from accir.backends import llvm_types as lt
 from accir.backends.llvm_atomic import AtomicCodegen
 from accir.backends.llvm_exprs import ExprCodegen
+from accir.backends.llvm_loopmd import loop_id
 from accir.backends.llvm_parallel import ParallelLoop
 from accir.ir.intrinsics import deferred_conversion
 from accir.ir.nodes import (
@@ -72,6 +73,7 @@ class ModuleCodegen:
         self.ll.triple = triple
         self.ll.data_layout = datalayout
         self.noalias = noalias
+        self.loop_ids: list[str] = []  # metadata node names of loop IDs (llvm_loopmd)
         self.functions: dict[str, ll.Function] = {}
         for fn in module.functions:
             fnty = ll.FunctionType(lt.I32, param_types(fn))
@@ -202,8 +204,8 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
     def stmt_Region(self, s: Region) -> None:
         if s.directive.name == "atomic":
             self.atomic_region(s)
-        else:
-            self.block(s.body)
+            return
+        self.block(s.body)
 
     def stmt_AccStmt(self, s: AccStmt) -> None:
         return None  # on the CPU, device memory is host memory: nothing to move or wait for
@@ -268,8 +270,18 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
             b.branch(latch_bb)
         b.position_at_end(latch_bb)
         b.store(b.add(b.load(counter), lt.int_const(1), flags=["nsw", "nuw"]), counter)
-        b.branch(cond_bb)
+        self.back_edge(cond_bb, s)
         b.position_at_end(exit_bb)
+
+    def back_edge(self, target: ll.Block, s: Loop) -> None:
+        """The latch's branch, carrying the loop's ID (see llvm_loopmd)."""
+        branch = self.builder.branch(target)
+        branch.set_metadata("llvm.loop", loop_id(self.mc.ll, self.mc.loop_ids,
+                                                 self.loop_name(s.lid)))
+
+    def loop_name(self, lid: str) -> str:
+        """`<position of the function in the module>/<loop id>`."""
+        return f"{self.mc.ir.functions.index(self.fn)}/{lid}"
 
     def loop_bounds(self, s: Loop) -> tuple[ll.Value, ll.Value, ll.Value] | None:
         """(start, step, trip count), evaluated once on entry as range() does; None when

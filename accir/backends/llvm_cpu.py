@@ -13,6 +13,7 @@ from typing import Any
 import llvmlite.binding as llvm
 
 from accir.backends.llvm_codegen import ModuleCodegen
+from accir.backends.llvm_loopmd import make_distinct, vectorized_loops
 from accir.backends.llvm_typeguard import build_guard
 from accir.backends.llvm_wrapper import build_wrapper
 from accir.ir.nodes import Module
@@ -84,6 +85,7 @@ class NativeFunction:
     llvm_opt: str
     module_ref: llvm.ModuleRef = field(repr=False)
     keepalive: list[object] = field(default_factory=list, repr=False)
+    vectorized: frozenset[str] = frozenset()  # "<function position>/<loop id>" (llvm_loopmd)
 
     def assembly(self) -> str:
         return str(target_machine().emit_assembly(self.module_ref))
@@ -127,7 +129,7 @@ def compile_module(module: Module, opt_level: int = 3, assume_noalias: bool = Tr
     wrapper = build_wrapper(llmod, renamed, renamed.entry, codegen.functions[renamed.entry.name],
                             wrapper_name, keepalive, ALIASED if checked else None)
     build_guard(llmod, renamed.entry, wrapper, guard_name, keepalive, MISMATCH)
-    text = str(llmod)
+    text = make_distinct(str(llmod), codegen.loop_ids)
     ref = llvm.parse_assembly(text)
     ref.verify()
     if opt_level:
@@ -139,7 +141,8 @@ def compile_module(module: Module, opt_level: int = 3, assume_noalias: bool = Tr
         ee.finalize_object()
         entry, guarded = (_builtin(module.entry.name, ee.get_function_address(name), keepalive)
                           for name in (wrapper_name, guard_name))
-    return NativeFunction(entry, guarded, text, optimized, ref, keepalive)
+    return NativeFunction(entry, guarded, text, optimized, ref, keepalive,
+                          frozenset(vectorized_loops(optimized)))
 
 
 def _builtin(name: str, address: int, keepalive: list[object]) -> Any:

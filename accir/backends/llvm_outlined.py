@@ -73,6 +73,9 @@ class OutlinedLoopCodegen(FunctionCodegen):
     def arrays_noalias(self) -> bool:
         return self.noalias_arrays
 
+    def loop_name(self, lid: str) -> str:
+        return self.plan.parent.loop_name(lid)
+
     def privatize_array(self, r: Reduction) -> None:
         """This thread's own copy of a reduction array, filled with the identity."""
         b = self.builder
@@ -145,7 +148,7 @@ class OutlinedLoopCodegen(FunctionCodegen):
             b.branch(latch_bb)
         b.position_at_end(latch_bb)
         b.store(b.add(b.load(counter), lt.int_const(1), flags=["nsw", "nuw"]), counter)
-        b.branch(cond_bb)
+        self.back_edge(cond_bb, loop)
         b.position_at_end(exit_bb)
 
     # ------------------------------------------------------------------ bookkeeping

@@ -555,8 +555,9 @@ def _access(a: object) -> str:
 
 
 def _hint(d: Dependence, s: Loop) -> str:
-    if d.level is not None and len(d.directions) > d.level:
-        return "the loops inside may run in parallel; consider interchanging the loops"
+    inner = [x for x in walk_stmts(s.body) if isinstance(x, Loop)]
+    if inner and len(d.directions) > (d.level or 0) and "=" in d.directions[d.level or 0:]:
+        return "the loops inside it are considered instead"
     return "a loop-carried recurrence stays sequential"
 
 
