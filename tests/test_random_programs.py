@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from program_gen import Case, DataSet, Param, Program, cases, load
 
 import accir
@@ -115,7 +116,8 @@ def compare_arrays(expected: np.ndarray, actual: np.ndarray) -> bool:
                 and np.array_equal(np.signbit(expected[numbers]), np.signbit(actual[numbers])))
 
 
-def differences(expected: Outcome, actual: Outcome, program: Program) -> list[str]:
+def differences(expected: Outcome, actual: Outcome, program: Program,
+                arrays_after_error: bool = True) -> list[str]:
     (ek, ev, ebufs), (ak, av, abufs) = expected, actual
     if ak == "raised" and isinstance(av, accir.AccirError):
         return [f"accir rejected the program:\n{av}"]
@@ -123,6 +125,8 @@ def differences(expected: Outcome, actual: Outcome, program: Program) -> list[st
     if ek != ak or (ek == "raised" and (type(ev) is not type(av) or str(ev) != str(av))) or (
             ek == "returned" and not same_result(ev, av, program.loose_return)):
         problems.append(f"expected {describe(ek, ev)}; got {describe(ak, av)}")
+    if ek == ak == "raised" and not arrays_after_error:
+        return problems
     names = [p.name for p in program.params if p.kind == "array"]
     for name, e, a in zip(names, ebufs, abufs, strict=True):
         if not compare_arrays(e, a):
@@ -130,7 +134,8 @@ def differences(expected: Outcome, actual: Outcome, program: Program) -> list[st
     return problems
 
 
-def check_against_cpython(case: Case, configs: list[tuple[str, str]]) -> None:
+def check_against_cpython(case: Case, configs: list[tuple[str, str]],
+                          arrays_after_error: bool = True) -> None:
     """Each (target, pipeline) gives CPython's outcome on every data set."""
     program = case.program
     failures = []
@@ -140,7 +145,7 @@ def check_against_cpython(case: Case, configs: list[tuple[str, str]]) -> None:
             raise AssertionError(f"generator bug: CPython raised {expected[1]!r}\n{case!r}")
         for target, pipeline in configs:
             actual = run(compiled(program.source, target, pipeline), case, data)
-            for problem in differences(expected, actual, program):
+            for problem in differences(expected, actual, program, arrays_after_error):
                 failures.append(f"[{target}, pipeline {pipeline}, sizes {data.sizes}] "
                                 f"{problem}")
     assert not failures, _report(case, failures)
@@ -221,6 +226,25 @@ def test_aliased_arguments_match_cpython(case: Case) -> None:
     """A and B overlap (the same array, or B one or two rows further into A's buffer): compiled
     code must see its own writes through the other name, as CPython does."""
     check_against_cpython(case, [("cpu", "default"), ("interp", "default"), ("cpu", ALL_PASSES)])
+
+
+# every loop worth parallelising is, however little work it has
+EAGER_PARALLEL = DEFAULT_PIPELINE.replace("auto-parallelize", "auto-parallelize{min_work=1}")
+
+
+@settings(deadline=None, suppress_health_check=HEALTH, max_examples=FEWER)
+@given(cases(layouts="mixed"), st.sampled_from([2, 3]))
+def test_parallel_loops_match_cpython(case: Case, threads: int) -> None:
+    """With every parallelisable loop run on 2 or 3 threads, results are CPython's. When
+    CPython raises, accir raises the same error (that of the earliest failing iteration);
+    the arrays may then differ, since later iterations on other threads may have run
+    (documented in docs/parallel.md)."""
+    old = accir.get_num_threads()
+    accir.set_num_threads(threads)
+    try:
+        check_against_cpython(case, [("cpu", EAGER_PARALLEL)], arrays_after_error=False)
+    finally:
+        accir.set_num_threads(old)
 
 
 # --- the generator itself ----------------------------------------------------------------------

@@ -244,13 +244,18 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
         if s.parallel is not None and self.may_fork:
             ParallelLoop(self, s).emit()
             return
-        b = self.builder
         bounds = self.loop_bounds(s)
         if bounds is None:
             return
         start, step, count = bounds
+        self.iterations(s, start, step, lt.int_const(0), count)
+
+    def iterations(self, s: Loop, start: ll.Value, step: ll.Value, lo: ll.Value, hi: ll.Value
+                   ) -> None:
+        """Iterations lo <= k < hi of `s`: `var = start + k * step`, then the body."""
+        b = self.builder
         counter = self.alloca(lt.I64, f"{s.lid}.k")
-        b.store(lt.int_const(0), counter)
+        b.store(lo, counter)
         cond_bb = self.llfn.append_basic_block(f"{s.lid}.cond")
         body_bb = self.llfn.append_basic_block(f"{s.lid}.body")
         latch_bb = self.llfn.append_basic_block(f"{s.lid}.latch")
@@ -258,8 +263,9 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
         b.branch(cond_bb)
         b.position_at_end(cond_bb)
         k = b.load(counter)
-        b.cbranch(b.icmp_signed("<", k, count), body_bb, exit_bb)
+        b.cbranch(b.icmp_signed("<", k, hi), body_bb, exit_bb)
         b.position_at_end(body_bb)
+        self.iteration_started(s, k)
         index = b.add(start, b.mul(k, step)) if not _is_one(s.step) else b.add(start, k)
         b.store(index, self.scalars[s.var.name])
         self.assigned(s.var.name)
@@ -272,6 +278,10 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
         b.store(b.add(b.load(counter), lt.int_const(1), flags=["nsw", "nuw"]), counter)
         self.back_edge(cond_bb, s)
         b.position_at_end(exit_bb)
+
+    def iteration_started(self, s: Loop, k: ll.Value) -> None:
+        """Called at the start of each iteration of a counted loop (outlined bodies note
+        which iteration runs)."""
 
     def back_edge(self, target: ll.Block, s: Loop) -> None:
         """The latch's branch, carrying the loop's ID (see llvm_loopmd)."""

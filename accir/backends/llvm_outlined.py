@@ -102,7 +102,7 @@ class OutlinedLoopCodegen(FunctionCodegen):
         lo = b.mul(self.tid, chunk)
         hi = b.add(lo, chunk)
         hi = b.select(b.icmp_signed("<", hi, self.count), hi, self.count)
-        self.iterations(loop, lo, hi)
+        self.iterations_of(loop, lo, hi)
 
     def dynamic_iterations(self, loop: Loop) -> None:
         """Chunks of about count / (16 nth) iterations taken from a shared counter."""
@@ -119,37 +119,18 @@ class OutlinedLoopCodegen(FunctionCodegen):
         b.position_at_end(run_bb)
         hi = b.add(lo, chunk)
         hi = b.select(b.icmp_signed("<", hi, self.count), hi, self.count)
-        self.iterations(loop, lo, hi)
+        self.iterations_of(loop, lo, hi)
         if not b.block.is_terminated:
             b.branch(take_bb)
         b.position_at_end(done_bb)
 
-    def iterations(self, loop: Loop, lo: ll.Value, hi: ll.Value) -> None:
-        """Iterations lo <= k < hi of the loop: `var = start + k * step`, then the body."""
-        b = self.builder
-        counter = self.alloca(lt.I64, f"{loop.lid}.k")
-        b.store(lo, counter)
-        cond_bb = self.llfn.append_basic_block(f"{loop.lid}.cond")
-        body_bb = self.llfn.append_basic_block(f"{loop.lid}.body")
-        latch_bb = self.llfn.append_basic_block(f"{loop.lid}.latch")
-        exit_bb = self.llfn.append_basic_block(f"{loop.lid}.end")
-        b.branch(cond_bb)
-        b.position_at_end(cond_bb)
-        k = b.load(counter)
-        b.cbranch(b.icmp_signed("<", k, hi), body_bb, exit_bb)
-        b.position_at_end(body_bb)
-        b.store(k, self.k_ptr)
-        b.store(b.add(self.start_k, b.mul(k, self.step)), self.scalars[loop.var.name])
-        self.assigned(loop.var.name)
-        self.loops.append((latch_bb, exit_bb))
-        self.block(loop.body)
-        self.loops.pop()
-        if not b.block.is_terminated:
-            b.branch(latch_bb)
-        b.position_at_end(latch_bb)
-        b.store(b.add(b.load(counter), lt.int_const(1), flags=["nsw", "nuw"]), counter)
-        self.back_edge(cond_bb, loop)
-        b.position_at_end(exit_bb)
+    def iterations_of(self, loop: Loop, lo: ll.Value, hi: ll.Value) -> None:
+        """Iterations lo <= k < hi of the parallel loop."""
+        self.iterations(loop, self.start_k, self.step, lo, hi)
+
+    def iteration_started(self, s: Loop, k: ll.Value) -> None:
+        if s is self.fn.body[0]:  # the parallel loop's own iterations, not inner loops'
+            self.builder.store(k, self.k_ptr)
 
     # ------------------------------------------------------------------ bookkeeping
 

@@ -152,15 +152,16 @@ class ParallelLoop:
         self.captured_types = param_types(Function("", tuple(self.captured), (), NONE))[2:]
         self.context = ll.LiteralStructType(
             [*self.captured_types, lt.PTR, lt.I64, lt.I64, lt.I64, lt.PTR, lt.PTR])
-        base = f"{parent.llfn.name}.{loop.lid}"
+        self.base = f"{parent.llfn.name}.{loop.lid}"
+
+    def declare_functions(self) -> None:
         self.body = ll.Function(self.mc.ll, ll.FunctionType(
             lt.I32, [lt.PTR, lt.PTR, *self.captured_types, lt.PTR, lt.I64, lt.I64, lt.I64, lt.I64,
-                     lt.I64, lt.PTR]), name=base + ".par")
+                     lt.I64, lt.PTR]), name=self.base + ".par")
         self.body.linkage = "internal"
         self.wrapper = ll.Function(self.mc.ll, ll.FunctionType(
-            lt.VOID, [lt.PTR, lt.I64, lt.I64]), name=base + ".run")
+            lt.VOID, [lt.PTR, lt.I64, lt.I64]), name=self.base + ".run")
         self.wrapper.linkage = "internal"
-        self.base = base
 
     # ------------------------------------------------------------------ parent side
 
@@ -174,6 +175,7 @@ class ParallelLoop:
         if bounds is None:
             return
         start, step, count = bounds
+        self.declare_functions()
         fn = Function(self.body.name, tuple(self.captured), (s,), NONE, loc=s.loc)
         OutlinedLoopCodegen(self.mc, fn, self.body, self).emit()
         self.emit_wrapper()
@@ -369,10 +371,10 @@ class ParallelLoop:
                 b.store(lt.int_const(-1), slot(t, 1))  # not started: run it below
         b.call(self.wrapper, [ctx, lt.int_const(0), nth])
         with p.counted_loop(nth, f"{self.loop.lid}.reap", first=1) as t:
-            started = b.icmp_signed(">=", b.load(slot(t, 1)), lt.int_const(0))
+            started = b.icmp_signed(">=", b.load(slot(t, 1), typ=lt.I64), lt.int_const(0))
             with b.if_else(started) as (then, otherwise):
                 with then:
-                    b.call(join, [b.load(slot(t, 3)), ll.Constant(lt.PTR, None)])
+                    b.call(join, [b.load(slot(t, 3), typ=lt.I64), ll.Constant(lt.PTR, None)])
                 with otherwise:
                     b.call(self.wrapper, [ctx, t, nth])
         p.free(args)

@@ -1,0 +1,150 @@
+"""The parallel runtime: thread-count settings, the pthread fallback without libgomp, what the
+generated code calls, and the remarks on the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import accir
+from accir.runtime import get_num_threads, set_num_threads
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_python(code: str, tmp: Path | None = None, **env: str) -> str:
+    """Run `code` in a fresh interpreter (from a file, so that accir can read its source)."""
+    environment = {k: v for k, v in os.environ.items()
+                   if k not in ("ACCIR_NUM_THREADS", "OMP_NUM_THREADS", "ACCIR_NO_OPENMP")}
+    environment.update(env)
+    if tmp is None:
+        command = [sys.executable, "-c", textwrap.dedent(code)]
+    else:
+        script = tmp / "script.py"
+        script.write_text(textwrap.dedent(code))
+        command = [sys.executable, str(script)]
+    environment["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"ACCIR_NUM_THREADS": "3"}, "3"),
+    ({"OMP_NUM_THREADS": "5"}, "5"),
+    ({"OMP_NUM_THREADS": "4,2"}, "4"),  # one count per nesting level: the first applies
+    ({"ACCIR_NUM_THREADS": "2", "OMP_NUM_THREADS": "7"}, "2"),
+    ({"ACCIR_NUM_THREADS": "zero", "OMP_NUM_THREADS": "6"}, "6"),
+    ({}, str(len(os.sched_getaffinity(0)))),
+])
+def test_thread_count_comes_from_the_environment(env: dict[str, str], expected: str) -> None:
+    assert run_python("import accir; print(accir.get_num_threads())", **env) == expected
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 2.5, "2"])
+def test_set_num_threads_rejects_what_is_not_a_positive_int(bad: object) -> None:
+    with pytest.raises(ValueError, match="positive int"):
+        set_num_threads(bad)  # type: ignore[arg-type]
+
+
+def test_set_num_threads_changes_compiled_code_without_recompiling() -> None:
+    def kernel(a, out):
+        #pragma acc parallel loop num_gangs(64)
+        for i in range(a.shape[0]):
+            out[i] = a[i] * 2.0
+
+    f = accir.compile(kernel)
+    a = np.arange(1000.0)
+    old = get_num_threads()
+    try:
+        for n in (1, 2, 5):
+            set_num_threads(n)
+            out = np.zeros_like(a)
+            f(a, out)
+            np.testing.assert_array_equal(out, a * 2.0)
+    finally:
+        set_num_threads(old)
+    assert len(f.specializations) == 1
+
+
+_FALLBACK = """
+import numpy as np, accir, accir.runtime
+assert not accir.runtime.libgomp_loaded()
+def kernel(a, h, idx):
+    s = 0
+    for i in range(a.shape[0]):
+        s += a[i] * 3
+        h[idx[i]] += 1
+    return s
+accir.set_num_threads(3)
+f = accir.compile(kernel)
+a = np.arange(100000); idx = a % 7; h = np.zeros(7, np.int64); h2 = h.copy()
+print(f(a, h, idx) == kernel(a, h2, idx), np.array_equal(h, h2),
+      "pthread_create" in f.inspect_llvm(optimized=False),
+      "GOMP_parallel" in f.inspect_llvm(optimized=False),
+      any(r.kind == "parallelized" for r in f.remarks))
+"""
+
+
+def test_without_libgomp_parallel_loops_run_on_pthreads(tmp_path: Path) -> None:
+    assert run_python(_FALLBACK, tmp_path, ACCIR_NO_OPENMP="1") == "True True True False True"
+
+
+def test_with_libgomp_parallel_loops_run_through_gomp_parallel(tmp_path: Path) -> None:
+    assert run_python(_FALLBACK.replace("assert not", "assert"), tmp_path,
+                      ACCIR_NO_OPENMP="0") == "True True False True True"
+
+
+def test_accir_dump_prints_the_parallel_decisions(tmp_path: Path) -> None:
+    source = tmp_path / "k.py"
+    source.write_text(textwrap.dedent("""
+        def kernel(a, b):
+            for i in range(1, a.shape[0]):
+                a[i] = a[i - 1] + b[i]
+            for i in range(b.shape[0]):
+                b[i] = b[i] * 2.0
+    """))
+    result = subprocess.run([sys.executable, "-m", "accir.tools.accir_dump", f"{source}::kernel",
+                             "--args", "float64[::1], float64[::1]", "--remarks"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines() + result.stdout.splitlines()
+    recurrence = [ln for ln in lines if "[not-parallelized]" in ln]
+    assert recurrence and f"{source}:3:" in recurrence[0] and "flow dependence" in recurrence[0]
+    assert any("[parallelized]" in ln and f"{source}:5:" in ln for ln in lines)
+    assert "parallel(static" in result.stdout
+
+
+def test_remarks_serialise_to_json() -> None:
+    def kernel(a):
+        s = 0
+        for i in range(a.shape[0]):
+            s += a[i]
+        return s
+
+    f = accir.compile(kernel)
+    f(np.arange(100000))
+    records = [json.loads(r.to_json()) for r in f.remarks]
+    kinds = {r["kind"] for r in records}
+    assert {"reduction", "parallelized"} <= kinds
+    for r in records:
+        assert set(r) >= {"kind", "line", "message", "file", "pass_name"}
+        assert r["line"] > 0
+
+
+def test_a_parallel_loop_with_step_zero_raises_like_range() -> None:
+    def kernel(a):
+        #pragma acc parallel loop
+        for i in range(0, a.shape[0], 0):
+            a[i] += 1
+
+    with pytest.raises(ValueError, match=r"range\(\) arg 3 must not be zero"):
+        accir.compile(kernel)(np.zeros(4, np.int64))
