@@ -113,11 +113,6 @@ PRANGE: dict[str, Callable[..., Any]] = {
 # ------------------------------------------------------------------------------------ timing
 
 
-def timed(fn: Callable[..., Any], args: tuple[Any, ...], repeats: int) -> float:
-    """Median seconds over `repeats` calls on fresh copies (the copy is not timed)."""
-    return statistics.median(time_call(fn, fresh(args)) for _ in range(repeats))
-
-
 def with_threads(n: int, fn: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any) -> Any:
         old = accir.get_num_threads()
@@ -143,9 +138,13 @@ def bench_kernel(name: str, size: str, threads: int, repeats: int) -> dict[str, 
     for label, fn in impls.items():
         got = fresh(args)
         fn(*got)  # compile, and check
-        ok, _ = compare(got, reference, k.outputs, exact=False)
-        row[f"{label} ok"] = ok
-        row[label] = timed(fn, args, repeats) if ok else None
+        row[f"{label} ok"], _ = compare(got, reference, k.outputs, exact=False)
+    samples: dict[str, list[float]] = {label: [] for label in impls if row[f"{label} ok"]}
+    for _ in range(repeats):  # round-robin, so that drifts of the machine hit all alike
+        for label in samples:
+            samples[label].append(time_call(impls[label], fresh(args)))
+    for label in impls:
+        row[label] = statistics.median(samples[label]) if label in samples else None
     row["decisions"] = [f"line {r.line}: {r.kind}" for r in acc.remarks
                         if r.kind in ("parallelized", "not-parallelized")]
     return row

@@ -50,6 +50,7 @@ from accir.ir.nodes import (
 )
 from accir.ir.rewrite import iter_exprs
 from accir.ir.types import NONE, PYINT, ArrayType, ScalarType
+from accir.passes.parallel_scalars import reads_of
 from accir.runtime import libgomp_loaded, num_threads_address
 
 if TYPE_CHECKING:
@@ -138,8 +139,11 @@ class ParallelLoop:
                                   if isinstance(r.var.type, ScalarType)]
         self.array_reductions = [r for r in self.par.reductions
                                  if isinstance(r.var.type, ArrayType)]
+        # the private variables whose value after the loop can be read
+        needed = read_outside(parent.fn, loop)
         self.private = [v for v in self.captured if isinstance(v.type, ScalarType)
-                        and v.name not in {r.var.name for r in self.par.reductions}]
+                        and v.name not in {r.var.name for r in self.par.reductions}
+                        and v.name in needed]
         self.record = ll.LiteralStructType(
             [lt.I32, lt.ERROR_RECORD, lt.I64]
             + [lt.value_type(_scalar(r.var)) for r in self.scalar_reductions]
@@ -391,6 +395,14 @@ class ParallelLoop:
         b.call(self.wrapper, [ctx, tid, nth])
         b.ret(ll.Constant(lt.PTR, None))
         return fn
+
+
+def read_outside(fn: Function, loop: Loop) -> set[str]:
+    """Scalars read somewhere in `fn` outside `loop` (the others' values after the loop are
+    never seen, so threads need not hand them back)."""
+    inside = {id(s) for s in walk_stmts(loop.body)} | {id(loop)}
+    return {e.name for s in walk_stmts(fn.body) if id(s) not in inside
+            for e in reads_of(s) if isinstance(e, Var)}
 
 
 def contiguous_strides(cg: FunctionCodegen, slot: ArraySlot) -> ll.Value:

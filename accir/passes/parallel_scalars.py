@@ -65,7 +65,7 @@ def match_reduction(body: tuple[Stmt, ...], var: Var) -> ReductionMatch | None:
             kinds.add(kind)
             updates += 1
             lines.append(stmt.loc.line if stmt.loc else 0)
-    uses = sum(1 for stmt in walk_stmts(body) for e in _reads(stmt)
+    uses = sum(1 for stmt in walk_stmts(body) for e in reads_of(stmt)
                if isinstance(e, Var) and e.name == var.name)
     if updates == 0 or uses != updates or len(kinds) != 1:
         return None
@@ -90,10 +90,10 @@ def match_array_reduction(body: tuple[Stmt, ...], array: Var) -> ReductionMatch 
             kinds.add(kind)
             updates += 1
             lines.append(stmt.loc.line if stmt.loc else 0)
-    loads = sum(1 for stmt in walk_stmts(body) for e in _reads(stmt)
+    loads = sum(1 for stmt in walk_stmts(body) for e in reads_of(stmt)
                 if isinstance(e, Load) and e.array.name == array.name)
     passed = any(isinstance(e, Call) and any(_is(a, array) for a in e.args)
-                 for stmt in walk_stmts(body) for e in _reads(stmt))
+                 for stmt in walk_stmts(body) for e in reads_of(stmt))
     if updates == 0 or loads != updates or passed or len(kinds) != 1:
         return None
     op, combine = kinds.pop()
@@ -173,7 +173,7 @@ def _mentions(e: Expr, var: Var) -> bool:
     return _is(e, var) or any(_is(x, var) for x in iter_exprs(e))
 
 
-def _reads(stmt: Stmt) -> list[Expr]:
+def reads_of(stmt: Stmt) -> list[Expr]:
     """The expressions a statement evaluates itself (not those of nested statements)."""
     if isinstance(stmt, (Assign, ExprStmt)):
         roots: tuple[Expr, ...] = (stmt.value,)
@@ -202,7 +202,7 @@ def exposed_reads(body: tuple[Stmt, ...]) -> set[str]:
 
 def _walk(body: tuple[Stmt, ...], defined: frozenset[str], exposed: set[str]) -> frozenset[str]:
     for stmt in body:
-        exposed.update(e.name for e in _reads(stmt)
+        exposed.update(e.name for e in reads_of(stmt)
                        if isinstance(e, Var) and e.name not in defined)
         if isinstance(stmt, Assign):
             defined = defined | {stmt.target.name}
