@@ -174,8 +174,9 @@ class _Planner:
             return s  # the checked copy runs when a fast copy's guard fails: sequentially
         verdict = self.decide(s, ctx)
         if not ctx.quiet:
-            for kind, message in verdict.notes:
-                self.remark(s, kind, message)
+            for kind, message in verdict.notes:  # what the threads would have shared
+                if verdict.parallel is not None or kind not in ("privatized", "reduction"):
+                    self.remark(s, kind, message)
             if verdict.parallel is not None:
                 self.remark(s, "parallelized", f"parallelized: {_describe(verdict.parallel)}"
                             + (f"; {verdict.reason}" if verdict.reason else ""))
@@ -555,8 +556,7 @@ def _access(a: object) -> str:
 
 
 def _hint(d: Dependence, s: Loop) -> str:
-    inner = [x for x in walk_stmts(s.body) if isinstance(x, Loop)]
-    if inner and len(d.directions) > (d.level or 0) and "=" in d.directions[d.level or 0:]:
+    if any(isinstance(x, Loop) for x in walk_stmts(s.body)):
         return "the loops inside it are considered instead"
     return "a loop-carried recurrence stays sequential"
 
