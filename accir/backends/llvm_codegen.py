@@ -265,11 +265,11 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
         k = b.load(counter)
         b.cbranch(b.icmp_signed("<", k, hi), body_bb, exit_bb)
         b.position_at_end(body_bb)
+        self.loops.append((latch_bb, exit_bb))
         self.iteration_started(s, k)
         index = b.add(start, b.mul(k, step)) if not _is_one(s.step) else b.add(start, k)
         b.store(index, self.scalars[s.var.name])
         self.assigned(s.var.name)
-        self.loops.append((latch_bb, exit_bb))
         self.block(s.body)
         self.loops.pop()
         if not b.block.is_terminated:
@@ -280,8 +280,8 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
         b.position_at_end(exit_bb)
 
     def iteration_started(self, s: Loop, k: ll.Value) -> None:
-        """Called at the start of each iteration of a counted loop (outlined bodies note
-        which iteration runs)."""
+        """Called at the start of each iteration of a counted loop, inside it (outlined
+        bodies note which iteration runs, and may leave through `self.loops[-1]`)."""
 
     def back_edge(self, target: ll.Block, s: Loop) -> None:
         """The latch's branch, carrying the loop's ID (see llvm_loopmd)."""

@@ -39,7 +39,7 @@ class OutlinedLoopCodegen(FunctionCodegen):
         self.plan = plan
         n = len(plan.captured_types) + 2
         (self.records, self.tid, self.nth, self.start_k, self.step, self.count,
-         self.next) = llfn.args[n:]
+         self.next, self.stop) = llfn.args[n:]
         self.k_ptr = self.alloca(lt.I64, "k")
         self.latest = {v.name: self.alloca(lt.I64, f"{v.name}.latest") for v in plan.private}
         self.noalias_arrays = mc.noalias and plan.parent.fn is mc.ir.entry
@@ -129,8 +129,14 @@ class OutlinedLoopCodegen(FunctionCodegen):
         self.iterations(loop, self.start_k, self.step, lo, hi)
 
     def iteration_started(self, s: Loop, k: ll.Value) -> None:
-        if s is self.fn.body[0]:  # the parallel loop's own iterations, not inner loops'
-            self.builder.store(k, self.k_ptr)
+        if s is not self.fn.body[0]:  # the parallel loop's own iterations, not inner loops'
+            return
+        b = self.builder
+        b.store(k, self.k_ptr)
+        # an iteration after one that failed (on any thread) would not have run in CPython
+        failed = b.load_atomic(self.stop, "monotonic", 8, typ=lt.I64)
+        with b.if_then(b.icmp_signed(">", k, failed), likely=False):
+            b.branch(self.loops[-1][1])
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -141,7 +147,9 @@ class OutlinedLoopCodegen(FunctionCodegen):
 
     def fail(self, kind: str, *args: ll.Value) -> None:
         b = self.builder
-        b.store(b.load(self.k_ptr), self.record_field(_ERR_ITER))
+        k = b.load(self.k_ptr)
+        b.store(k, self.record_field(_ERR_ITER))
+        b.atomic_rmw("min", self.stop, k, "monotonic")
         super().fail(kind, *args)
 
     def record_field(self, index: int) -> ll.Value:

@@ -19,7 +19,9 @@ A loop with a `parallel` annotation becomes three LLVM functions and some code i
   the variable, and each private variable's value from the last iteration that assigned it.
 
 Static schedules give thread t the t-th block of ceil(count / nth) iterations; dynamic ones
-hand out chunks from an atomic counter. Reductions combine in thread order over fixed blocks,
+hand out chunks from an atomic counter. A failing iteration lowers a shared "stop" mark
+(atomic min), and every thread leaves its loop at the first iteration after the mark, so that
+as few iterations as possible run that CPython would not have run. Reductions combine in thread order over fixed blocks,
 so a float sum is reproducible for a given thread count.
 """
 
@@ -58,8 +60,6 @@ if TYPE_CHECKING:
 
 # record fields before the reductions and privates: status, error, failing iteration
 _STATUS, _ERR, _ERR_ITER, _FIRST_VALUE = 0, 1, 2, 3
-# context fields after the captured variables
-_EXTRA = ("records", "start", "step", "count", "next", "team")
 
 
 def captured_vars(loop: Loop) -> list[Var]:
@@ -155,13 +155,13 @@ class ParallelLoop:
 
         self.captured_types = param_types(Function("", tuple(self.captured), (), NONE))[2:]
         self.context = ll.LiteralStructType(
-            [*self.captured_types, lt.PTR, lt.I64, lt.I64, lt.I64, lt.PTR, lt.PTR])
+            [*self.captured_types, lt.PTR, lt.I64, lt.I64, lt.I64, lt.PTR, lt.PTR, lt.PTR])
         self.base = f"{parent.llfn.name}.{loop.lid}"
 
     def declare_functions(self) -> None:
         self.body = ll.Function(self.mc.ll, ll.FunctionType(
             lt.I32, [lt.PTR, lt.PTR, *self.captured_types, lt.PTR, lt.I64, lt.I64, lt.I64, lt.I64,
-                     lt.I64, lt.PTR]), name=self.base + ".par")
+                     lt.I64, lt.PTR, lt.PTR]), name=self.base + ".par")
         self.body.linkage = "internal"
         self.wrapper = ll.Function(self.mc.ll, ll.FunctionType(
             lt.VOID, [lt.PTR, lt.I64, lt.I64]), name=self.base + ".run")
@@ -191,9 +191,12 @@ class ParallelLoop:
         ctx.type = lt.PTR  # an opaque pointer, so that field addresses are opaque too
         next_ptr = p.alloca(lt.I64, f"{s.lid}.next")
         team_ptr = p.alloca(lt.I64, f"{s.lid}.team")
+        stop_ptr = p.alloca(lt.I64, f"{s.lid}.stop")  # the earliest failed iteration so far
         b.store(lt.int_const(0), next_ptr)
         b.store(nth, team_ptr)
-        values = [*self.captured_values(), records, start, step, count, next_ptr, team_ptr]
+        b.store(lt.int_const(2**63 - 1), stop_ptr)
+        values = [*self.captured_values(), records, start, step, count, next_ptr, team_ptr,
+                  stop_ptr]
         for k, v in enumerate(values):
             b.store(v, b.gep(ctx, [lt.int_const(0, 32), lt.int_const(k, 32)],
                              source_etype=self.context))
@@ -332,13 +335,13 @@ class ParallelLoop:
                   for k, ty in enumerate(self.context.elements)]
         n_captured = len(self.captured_types)
         records = fields[n_captured]
-        start, step, count, next_ptr, team_ptr = fields[n_captured + 1:]
+        start, step, count, next_ptr, team_ptr, stop_ptr = fields[n_captured + 1:]
         with b.if_then(b.icmp_signed("==", tid, lt.int_const(0))):
             b.store(nth, team_ptr)  # the runtime may give fewer threads than asked for
         rec = b.gep(records, [tid], source_etype=self.record)
         err = b.gep(rec, [lt.int_const(0, 32), lt.int_const(_ERR, 32)], source_etype=self.record)
         b.call(self.body, [ll.Constant(lt.PTR, None), err, *fields[:n_captured], records, tid,
-                           nth, start, step, count, next_ptr])
+                           nth, start, step, count, next_ptr, stop_ptr])
         b.ret_void()
 
     def emit_omp_entry(self) -> ll.Function:
