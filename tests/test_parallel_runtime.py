@@ -148,3 +148,35 @@ def test_a_parallel_loop_with_step_zero_raises_like_range() -> None:
 
     with pytest.raises(ValueError, match=r"range\(\) arg 3 must not be zero"):
         accir.compile(kernel)(np.zeros(4, np.int64))
+
+
+def _collapsed(A, B):
+    n, m = A.shape
+    #pragma acc parallel loop collapse(2)
+    for i in range(n):
+        for j in range(m):
+            B[i, j] = A[i, j] * 2.0 + i - j
+    return i * 1000003 + j
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+@pytest.mark.parametrize("shape", [(2, 10001), (1, 7), (5, 0), (3, 3), (17, 1000), (7, 1)])
+def test_collapse_2_splits_rows_and_columns_between_threads(shape: tuple[int, int],
+                                                            threads: int) -> None:
+    f = accir.compile(_collapsed)
+    A = np.random.default_rng(0).random(shape)
+    expected_B, actual_B = np.zeros(shape), np.zeros(shape)
+    old = get_num_threads()
+    set_num_threads(threads)
+    try:
+        result = f(A, actual_B)
+    finally:
+        set_num_threads(old)
+    # an empty inner loop leaves j unassigned: CPython raises UnboundLocalError, accir gives 0
+    # (a documented difference); the values of i and j are otherwise CPython's
+    if shape[1] == 0:
+        assert result == (shape[0] - 1) * 1000003
+    else:
+        assert result == _collapsed(A, expected_B)
+    np.testing.assert_array_equal(actual_B, expected_B)
+    assert "collapse 2" in f.inspect_ir()

@@ -9,7 +9,7 @@ LLVM promotes to registers.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 import llvmlite.ir as ll
@@ -306,12 +306,18 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
             self.fail_if(b.icmp_signed("==", step, lt.int_const(0)), "range-step-zero")
         return start, step, self.trip_count(start, stop, step, s.step)
 
+    def counted_loop(self, count: ll.Value, name: str, first: int = 0
+                     ) -> AbstractContextManager[ll.Value]:
+        """`for t in range(first, count)` around the code emitted in the with-block."""
+        return self.counted_loop_between(lt.int_const(first), count, name)
+
     @contextmanager
-    def counted_loop(self, count: ll.Value, name: str, first: int = 0) -> Iterator[ll.Value]:
+    def counted_loop_between(self, first: ll.Value, count: ll.Value, name: str
+                             ) -> Iterator[ll.Value]:
         """`for t in range(first, count)` around the code emitted in the with-block."""
         b = self.builder
         counter = self.alloca(lt.I64, f"{name}.t")
-        b.store(lt.int_const(first), counter)
+        b.store(first, counter)
         cond_bb = self.llfn.append_basic_block(f"{name}.cond")
         body_bb = self.llfn.append_basic_block(f"{name}.body")
         exit_bb = self.llfn.append_basic_block(f"{name}.end")

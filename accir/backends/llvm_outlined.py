@@ -39,7 +39,9 @@ class OutlinedLoopCodegen(FunctionCodegen):
         self.plan = plan
         n = len(plan.captured_types) + 2
         (self.records, self.tid, self.nth, self.start_k, self.step, self.count,
-         self.next, self.stop) = llfn.args[n:]
+         self.next, self.stop, self.columns) = llfn.args[n:]
+        self.inner = {id(loop) for loop in plan.inner}
+        self.row: tuple[ll.Value, ll.Value, ll.Value] | None = None  # (lo, hi, first k) of a row
         self.k_ptr = self.alloca(lt.I64, "k")
         self.latest = {v.name: self.alloca(lt.I64, f"{v.name}.latest") for v in plan.private}
         self.noalias_arrays = mc.noalias and plan.parent.fn is mc.ir.entry
@@ -102,7 +104,7 @@ class OutlinedLoopCodegen(FunctionCodegen):
         lo = b.mul(self.tid, chunk)
         hi = b.add(lo, chunk)
         hi = b.select(b.icmp_signed("<", hi, self.count), hi, self.count)
-        self.iterations_of(loop, lo, hi)
+        self.run_range(loop, lo, hi)
 
     def dynamic_iterations(self, loop: Loop) -> None:
         """Chunks of about count / (16 nth) iterations taken from a shared counter."""
@@ -119,19 +121,58 @@ class OutlinedLoopCodegen(FunctionCodegen):
         b.position_at_end(run_bb)
         hi = b.add(lo, chunk)
         hi = b.select(b.icmp_signed("<", hi, self.count), hi, self.count)
-        self.iterations_of(loop, lo, hi)
+        self.run_range(loop, lo, hi)
         if not b.block.is_terminated:
             b.branch(take_bb)
         b.position_at_end(done_bb)
 
-    def iterations_of(self, loop: Loop, lo: ll.Value, hi: ll.Value) -> None:
-        """Iterations lo <= k < hi of the parallel loop."""
-        self.iterations(loop, self.start_k, self.step, lo, hi)
+    def run_range(self, loop: Loop, lo: ll.Value, hi: ll.Value) -> None:
+        """Iterations lo <= k < hi of the parallel loop (of its rows x columns if collapsed)."""
+        if self.inner:
+            self.rows(loop, lo, hi)
+        else:
+            self.iterations(loop, self.start_k, self.step, lo, hi)
+
+    def rows(self, loop: Loop, lo: ll.Value, hi: ll.Value) -> None:
+        """collapse(2): flat iterations k = row * width + column (width = the inner trip count,
+        or 1 when it is 0, so that an empty row still runs): each row overlapping [lo, hi) runs
+        the loop's body with the inner loop restricted to the row's columns in [lo, hi)."""
+        b = self.builder
+        one = lt.int_const(1)
+        width = b.select(b.icmp_signed(">", self.columns, one), self.columns, one)
+        first_row = b.sdiv(lo, width)
+        end_row = b.sdiv(b.sub(b.add(hi, width), one), width)
+        with self.counted_loop_between(first_row, end_row, f"{loop.lid}.row") as row:
+            base = b.mul(row, width)
+            start = b.select(b.icmp_signed(">", lo, base), lo, base)
+            b.store(start, self.k_ptr)
+            index = b.add(self.start_k, b.mul(row, self.step))
+            b.store(index, self.scalars[loop.var.name])
+            self.assigned(loop.var.name)
+            self.row = (b.sub(lo, base), b.sub(hi, base), base)
+            self.block(loop.body)
+            self.row = None
+
+    def stmt_Loop(self, s: Loop) -> None:
+        if self.row is None or id(s) not in self.inner:
+            super().stmt_Loop(s)
+            return
+        bounds = self.loop_bounds(s)  # pure (auto-parallelize checked): the same every row
+        assert bounds is not None
+        start, step, count = bounds
+        b = self.builder
+        lo, hi, _ = self.row
+        zero = lt.int_const(0)
+        lo = b.select(b.icmp_signed(">", lo, zero), lo, zero)
+        hi = b.select(b.icmp_signed("<", hi, count), hi, count)
+        self.iterations(s, start, step, lo, hi)
 
     def iteration_started(self, s: Loop, k: ll.Value) -> None:
-        if s is not self.fn.body[0]:  # the parallel loop's own iterations, not inner loops'
-            return
         b = self.builder
+        if self.row is not None and id(s) in self.inner:
+            k = b.add(self.row[2], k)  # the flat iteration of a collapsed nest
+        elif s is not self.fn.body[0]:  # the parallel loop's own iterations, not inner loops'
+            return
         b.store(k, self.k_ptr)
         # an iteration after one that failed (on any thread) would not have run in CPython
         failed = b.load_atomic(self.stop, "monotonic", 8, typ=lt.I64)

@@ -52,7 +52,7 @@ from accir.ir.nodes import (
 )
 from accir.ir.rewrite import iter_exprs
 from accir.ir.types import NONE, PYINT, ArrayType, ScalarType
-from accir.passes.parallel_scalars import reads_of
+from accir.passes.parallel_scalars import collapsed_inner, reads_of
 from accir.runtime import libgomp_loaded, num_threads_address
 
 if TYPE_CHECKING:
@@ -135,6 +135,8 @@ class ParallelLoop:
         self.par: Parallel = loop.parallel
         self.mc = parent.mc
         self.captured = captured_vars(loop)
+        # collapse(2): the inner loop (or its versioned copies) whose columns the rows share
+        self.inner = collapsed_inner(loop) if self.par.collapse == 2 else []
         self.scalar_reductions = [r for r in self.par.reductions
                                   if isinstance(r.var.type, ScalarType)]
         self.array_reductions = [r for r in self.par.reductions
@@ -155,13 +157,13 @@ class ParallelLoop:
 
         self.captured_types = param_types(Function("", tuple(self.captured), (), NONE))[2:]
         self.context = ll.LiteralStructType(
-            [*self.captured_types, lt.PTR, lt.I64, lt.I64, lt.I64, lt.PTR, lt.PTR, lt.PTR])
+            [*self.captured_types, lt.PTR, lt.I64, lt.I64, lt.I64, lt.PTR, lt.PTR, lt.PTR, lt.I64])
         self.base = f"{parent.llfn.name}.{loop.lid}"
 
     def declare_functions(self) -> None:
         self.body = ll.Function(self.mc.ll, ll.FunctionType(
             lt.I32, [lt.PTR, lt.PTR, *self.captured_types, lt.PTR, lt.I64, lt.I64, lt.I64, lt.I64,
-                     lt.I64, lt.PTR, lt.PTR]), name=self.base + ".par")
+                     lt.I64, lt.PTR, lt.PTR, lt.I64]), name=self.base + ".par")
         self.body.linkage = "internal"
         self.wrapper = ll.Function(self.mc.ll, ll.FunctionType(
             lt.VOID, [lt.PTR, lt.I64, lt.I64]), name=self.base + ".run")
@@ -179,6 +181,13 @@ class ParallelLoop:
         if bounds is None:
             return
         start, step, count = bounds
+        columns: ll.Value = lt.int_const(0)
+        if self.inner:  # rows x columns iterations; an empty row still runs once
+            inner_bounds = p.loop_bounds(self.inner[0])
+            assert inner_bounds is not None  # a nonzero constant step (auto-parallelize)
+            columns = inner_bounds[2]
+            one = lt.int_const(1)
+            count = b.mul(count, b.select(b.icmp_signed(">", columns, one), columns, one))
         self.declare_functions()
         fn = Function(self.body.name, tuple(self.captured), (s,), NONE, loc=s.loc)
         OutlinedLoopCodegen(self.mc, fn, self.body, self).emit()
@@ -196,7 +205,7 @@ class ParallelLoop:
         b.store(nth, team_ptr)
         b.store(lt.int_const(2**63 - 1), stop_ptr)
         values = [*self.captured_values(), records, start, step, count, next_ptr, team_ptr,
-                  stop_ptr]
+                  stop_ptr, columns]
         for k, v in enumerate(values):
             b.store(v, b.gep(ctx, [lt.int_const(0, 32), lt.int_const(k, 32)],
                              source_etype=self.context))
@@ -335,13 +344,13 @@ class ParallelLoop:
                   for k, ty in enumerate(self.context.elements)]
         n_captured = len(self.captured_types)
         records = fields[n_captured]
-        start, step, count, next_ptr, team_ptr, stop_ptr = fields[n_captured + 1:]
+        start, step, count, next_ptr, team_ptr, stop_ptr, columns = fields[n_captured + 1:]
         with b.if_then(b.icmp_signed("==", tid, lt.int_const(0))):
             b.store(nth, team_ptr)  # the runtime may give fewer threads than asked for
         rec = b.gep(records, [tid], source_etype=self.record)
         err = b.gep(rec, [lt.int_const(0, 32), lt.int_const(_ERR, 32)], source_etype=self.record)
         b.call(self.body, [ll.Constant(lt.PTR, None), err, *fields[:n_captured], records, tid,
-                           nth, start, step, count, next_ptr, stop_ptr])
+                           nth, start, step, count, next_ptr, stop_ptr, columns])
         b.ret_void()
 
     def emit_omp_entry(self) -> ll.Function:

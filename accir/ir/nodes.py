@@ -372,6 +372,9 @@ class Parallel:
     num_threads: Expr | None = None  # None: accir.get_num_threads()
     condition: Expr | None = None
     min_trips: int = 2
+    # 2: the loop and the loop directly inside it (or both copies of a versioned inner loop)
+    # share one iteration space of rows x columns, split between the threads
+    collapse: int = 1
 
 
 @dataclass(frozen=True, slots=True)

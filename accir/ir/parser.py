@@ -306,8 +306,10 @@ class _Builder:
                 options["num_threads"] = self.expr(args[0])
             elif kind == "par_if":
                 options["condition"] = self.expr(args[0])
-            else:
+            elif kind == "par_min":
                 options["min_trips"] = int(args[0])
+            else:
+                options["collapse"] = int(args[0])
         return Parallel(str(schedule), tuple(reductions), tuple(private), **options)
 
     def s_while_(self, tree: Tree, lid: Token, cond: Tree, body: Tree) -> Stmt:

@@ -131,6 +131,8 @@ def print_parallel(p: Parallel) -> str:
         items.append(f"if {print_expr(p.condition)}")
     if p.min_trips != 2:
         items.append(f"min {p.min_trips}")
+    if p.collapse != 1:
+        items.append(f"collapse {p.collapse}")
     return "parallel(" + ", ".join(items) + ")"
 
 

@@ -60,8 +60,10 @@ from accir.frontend.directives import Directive
 from accir.ir.nodes import (
     Alloc,
     Assign,
+    BinOp,
     Break,
     Const,
+    Dim,
     Expr,
     Function,
     If,
@@ -86,6 +88,7 @@ from accir.passes.base import Pass, PassResult, map_functions
 from accir.passes.ids import is_versioned
 from accir.passes.mark_independent import depends_only_on_bounds
 from accir.passes.parallel_scalars import (
+    collapsed_inner,
     exposed_reads,
     match_array_reduction,
     match_reduction,
@@ -251,7 +254,18 @@ class _Planner:
         schedule = "dynamic" if _triangular(s) and not _float_reductions(reductions) else "static"
         threads, condition = _team_clauses(directive, region, s)
         par = Parallel(schedule, tuple(reductions), tuple(private), threads, condition, min_trips)
+        if asserted and _collapse_count(directive) >= 2:
+            par = self.collapse(s, par, notes)
         return _Verdict(par, notes=notes)
+
+    def collapse(self, s: Loop, par: Parallel, notes: list[tuple[str, str]]) -> Parallel:
+        """collapse(n): the loop and the one inside it share their iterations, if they can."""
+        problem = _collapse_problem(s, self.graph, check=True)
+        if problem:
+            notes.append(("not-collapsed", f"collapse: only the outer loop runs in parallel: "
+                          f"{problem}"))
+            return par
+        return dataclasses.replace(par, collapse=2)
 
     def array_reductions(self, s: Loop, deps: list[Dependence], clauses: dict[str, str],
                          asserted: bool, notes: list[tuple[str, str]]
@@ -348,7 +362,10 @@ class _Planner:
             else:
                 private.append(var)
         threads, condition = _team_clauses(directive, region, s)
-        par = Parallel("static", tuple(reductions), tuple(private), threads, condition)
+        collapse = 2 if _collapse_count(directive) >= 2 and not _collapse_problem(
+            s, self.graph, check=False) else 1
+        par = Parallel("static", tuple(reductions), tuple(private), threads, condition,
+                       collapse=collapse)
         return _Verdict(par, reason="directive trusted (trust_directives=True)")
 
 
@@ -401,6 +418,41 @@ def _team_clauses(directive: Directive | None, region: Directive | None, s: Loop
             elif clause.name == "if" and clause.args:
                 condition = _simple_expr(str(clause.args[0]), names, want_int=False) or condition
     return threads, condition
+
+
+def _collapse_count(directive: Directive | None) -> int:
+    clause = directive.clause("collapse") if directive is not None else None
+    if clause is None or not clause.args:
+        return 1
+    text = str(clause.args[0]).split(":")[-1].strip()
+    return int(text) if text.isdigit() else 1
+
+
+def _collapse_problem(s: Loop, graph: DependenceGraph, check: bool) -> str:
+    """Why the loop inside `s` cannot share its iteration space ('' when it can): its bounds
+    must be computable before `s` runs (pure, free of what `s` assigns), its step a nonzero
+    constant, and (when checking) it must carry no proven dependence."""
+    inner = collapsed_inner(s)
+    if not inner:
+        return "the inner loop is not directly inside"
+    first = inner[0]
+    written = {v.name for v in _written_scalars(s)} | {s.var.name}
+    for bound in (first.start, first.stop, first.step):
+        for e in (bound, *iter_exprs(bound)):
+            if isinstance(e, Var) and e.name in written:
+                return f"the bounds of the loop over '{first.var.name}' change with '{e.name}'"
+            if not isinstance(e, (Var, Const, Dim)) and not (
+                    isinstance(e, BinOp) and e.op in ("+", "-", "*")):
+                return f"the bounds of the loop over '{first.var.name}' are not simple"
+    if not (isinstance(first.step, Const) and first.step.value != 0):
+        return f"the step of the loop over '{first.var.name}' is not a constant"
+    if check:
+        for loop in inner:
+            deps = [d for d in _array_dependences(graph, loop) if d.test in _EXACT_TESTS
+                    and all(depends_only_on_bounds(c, loop) for c in d.conditions)]
+            if deps:
+                return _evidence(deps[0])
+    return ""
 
 
 def _visible_scalars(s: Loop) -> dict[str, Var]:

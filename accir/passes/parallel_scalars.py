@@ -192,6 +192,24 @@ def reads_of(stmt: Stmt) -> list[Expr]:
     return [x for root in roots for x in (root, *iter_exprs(root))]
 
 
+def collapsed_inner(loop: Loop) -> list[Loop]:
+    """The loop directly inside `loop` that a collapse(2) would share the iteration space
+    with: the whole body, or both copies of it when bounds-check-hoist versioned it."""
+    body = loop.body
+    if len(body) == 1 and isinstance(body[0], Loop):
+        return [body[0]]
+    if len(body) == 1 and isinstance(body[0], If) and len(body[0].then) == 1 \
+            and len(body[0].orelse) == 1:
+        copies = [body[0].then[0], body[0].orelse[0]]
+        if all(isinstance(c, Loop) for c in copies):
+            first, second = copies
+            assert isinstance(first, Loop) and isinstance(second, Loop)
+            same = (first.var.name, first.start, first.stop, first.step) == (
+                second.var.name, second.start, second.stop, second.step)
+            return [first, second] if same else []
+    return []
+
+
 def exposed_reads(body: tuple[Stmt, ...]) -> set[str]:
     """Scalars that an iteration of a loop with this body may read before assigning them
     (their value then comes from before the iteration)."""
