@@ -48,7 +48,6 @@ func @f(%a: memref<?xi64, C>, %n: pyint) -> pyint {
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -64,7 +63,6 @@ from accir.ir.nodes import (
     Break,
     Const,
     Dim,
-    Expr,
     Function,
     If,
     Load,
@@ -83,10 +81,16 @@ from accir.ir.nodes import (
 )
 from accir.ir.printer import print_expr
 from accir.ir.rewrite import iter_exprs
-from accir.ir.types import PYINT, ArrayType, ScalarType
+from accir.ir.types import ArrayType, ScalarType
 from accir.passes.base import Pass, PassResult, map_functions
 from accir.passes.ids import is_versioned
 from accir.passes.mark_independent import depends_only_on_bounds
+from accir.passes.parallel_directives import (
+    collapse_count,
+    is_asserted,
+    reduction_clauses,
+    team_clauses,
+)
 from accir.passes.parallel_scalars import (
     collapsed_inner,
     exposed_reads,
@@ -98,7 +102,6 @@ from accir.passes.registry import register
 
 # tests whose "dependent" answer is exact (a real pair of iterations touches one element)
 _EXACT_TESTS = ("ziv", "strong-siv", "weak-zero-siv", "weak-crossing-siv", "exact-siv", "exact")
-_ASSERTING_CLAUSES = ("independent", "gang", "worker", "vector")
 _UNKNOWN_TRIPS = 64  # iterations assumed for an inner loop whose count is not a constant
 
 
@@ -209,13 +212,13 @@ class _Planner:
             return _Verdict(reason="not parallelized: inside a serial construct")
         if directive is not None and directive.clause("seq") is not None:
             return _Verdict(reason="not parallelized: the directive says seq")
-        asserted = _asserted(directive, region)
+        asserted = is_asserted(directive, region)
         if asserted and self.options.trust_directives:
             return self.trusted(s, directive, region)
         blocker = _structure_blocker(s)
         if blocker:
             return _Verdict(reason=f"not parallelized: {blocker}")
-        clauses = _reduction_clauses(directive, region)
+        clauses = reduction_clauses(directive, region)
         reductions, private, notes, scalar_problem = self.scalars(s, clauses, asserted)
         if scalar_problem and asserted:
             return _Verdict(kind="race", reason=f"race: the directive says the iterations are "
@@ -252,9 +255,9 @@ class _Planner:
                                 f"of about {work} operations)", notes=notes)
             min_trips = max(2, -(-self.options.min_work // work))
         schedule = "dynamic" if _triangular(s) and not _float_reductions(reductions) else "static"
-        threads, condition = _team_clauses(directive, region, s)
+        threads, condition = team_clauses(directive, region, s)
         par = Parallel(schedule, tuple(reductions), tuple(private), threads, condition, min_trips)
-        if asserted and _collapse_count(directive) >= 2:
+        if asserted and collapse_count(directive) >= 2:
             par = self.collapse(s, par, notes)
         return _Verdict(par, notes=notes)
 
@@ -350,7 +353,7 @@ class _Planner:
         in a reduction clause or updated as a reduction)."""
         if _structure_blocker(s):
             return _Verdict(reason=f"not parallelized: {_structure_blocker(s)}")
-        clauses = _reduction_clauses(directive, region)
+        clauses = reduction_clauses(directive, region)
         reductions, private = [], [s.var]
         for var in _written_scalars(s):
             match = match_reduction(s.body, var)
@@ -361,71 +364,15 @@ class _Planner:
                 reductions.append(Reduction(match.op, var, match.combine))
             else:
                 private.append(var)
-        threads, condition = _team_clauses(directive, region, s)
-        collapse = 2 if _collapse_count(directive) >= 2 and not _collapse_problem(
+        threads, condition = team_clauses(directive, region, s)
+        collapse = 2 if collapse_count(directive) >= 2 and not _collapse_problem(
             s, self.graph, check=False) else 1
         par = Parallel("static", tuple(reductions), tuple(private), threads, condition,
                        collapse=collapse)
         return _Verdict(par, reason="directive trusted (trust_directives=True)")
 
 
-# --------------------------------------------------------------------- directive reading
-
-
-def _asserted(directive: Directive | None, region: Directive | None) -> bool:
-    """Whether the user asserts the loop's iterations are independent."""
-    if directive is not None:
-        if directive.clause("auto") is not None:
-            return False
-        if any(directive.clause(c) is not None for c in _ASSERTING_CLAUSES):
-            return True
-        if directive.name == "parallel loop":
-            return True
-        if directive.name == "loop":
-            return region is not None and region.name == "parallel"
-    return False
-
-
-def _reduction_clauses(*directives: Directive | None) -> dict[str, str]:
-    """Scalar name -> OpenACC operator (as an IR reduction op) from reduction clauses."""
-    ops = {"&&": "and", "||": "or"}
-    found: dict[str, str] = {}
-    for d in directives:
-        if d is None:
-            continue
-        for clause in d.clauses:
-            if clause.name == "reduction" and clause.modifier:
-                for arg in clause.args:  # a subarray reduces the whole array: the same
-                    name = getattr(arg, "name", None)  # result when only it is updated
-                    if name:
-                        found.setdefault(name, ops.get(clause.modifier, clause.modifier))
-    return found
-
-
-def _team_clauses(directive: Directive | None, region: Directive | None, s: Loop
-                  ) -> tuple[Expr | None, Expr | None]:
-    """(thread count, condition) from num_gangs/num_workers and if clauses whose argument is
-    an integer literal or a variable of the function."""
-    names = _visible_scalars(s)
-    threads: Expr | None = None
-    condition: Expr | None = None
-    for d in (region, directive):
-        if d is None:
-            continue
-        for clause in d.clauses:
-            if clause.name in ("num_gangs", "num_workers") and clause.args:
-                threads = _simple_expr(str(clause.args[0]), names, want_int=True) or threads
-            elif clause.name == "if" and clause.args:
-                condition = _simple_expr(str(clause.args[0]), names, want_int=False) or condition
-    return threads, condition
-
-
-def _collapse_count(directive: Directive | None) -> int:
-    clause = directive.clause("collapse") if directive is not None else None
-    if clause is None or not clause.args:
-        return 1
-    text = str(clause.args[0]).split(":")[-1].strip()
-    return int(text) if text.isdigit() else 1
+# --------------------------------------------------------------------- loop facts
 
 
 def _collapse_problem(s: Loop, graph: DependenceGraph, check: bool) -> str:
@@ -453,34 +400,6 @@ def _collapse_problem(s: Loop, graph: DependenceGraph, check: bool) -> str:
             if deps:
                 return _evidence(deps[0])
     return ""
-
-
-def _visible_scalars(s: Loop) -> dict[str, Var]:
-    found: dict[str, Var] = {}
-    for e in iter_exprs(s):
-        if isinstance(e, Var) and isinstance(e.type, ScalarType):
-            found.setdefault(e.name, e)
-    return found
-
-
-def _simple_expr(text: str, names: dict[str, Var], want_int: bool) -> Expr | None:
-    try:
-        node = ast.parse(text.strip(), mode="eval").body
-    except SyntaxError:
-        return None
-    if isinstance(node, ast.Constant) and isinstance(node.value, int) and want_int:
-        return Const(int(node.value), PYINT)
-    if isinstance(node, ast.Name) and node.id in names:
-        var = names[node.id]
-        ty = var.type
-        if want_int and ty == PYINT:
-            return var
-        if not want_int and isinstance(ty, ScalarType) and ty.is_bool:
-            return var
-    return None
-
-
-# --------------------------------------------------------------------- loop facts
 
 
 def _structure_blocker(s: Loop) -> str:
