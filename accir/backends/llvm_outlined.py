@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from accir.backends.llvm_parallel import ParallelLoop
 
 
+PIECE = 1024  # iterations between two looks at the shared "stop" mark
+
+
 class OutlinedLoopCodegen(FunctionCodegen):
     may_fork = False  # a parallel loop inside runs on its thread
 
@@ -127,11 +130,24 @@ class OutlinedLoopCodegen(FunctionCodegen):
         b.position_at_end(done_bb)
 
     def run_range(self, loop: Loop, lo: ll.Value, hi: ll.Value) -> None:
-        """Iterations lo <= k < hi of the parallel loop (of its rows x columns if collapsed)."""
-        if self.inner:
-            self.rows(loop, lo, hi)
-        else:
-            self.iterations(loop, self.start_k, self.step, lo, hi)
+        """Iterations lo <= k < hi of the parallel loop (of its rows x columns if collapsed),
+        in pieces of PIECE iterations: a piece that starts after an iteration that failed
+        (on any thread) is skipped, as CPython would not have run it. (Checking once per
+        piece keeps the atomic load out of the loop, which LLVM then vectorises.)"""
+        b = self.builder
+        piece = lt.int_const(PIECE)
+        span = b.sub(hi, lo)
+        pieces = b.sdiv(b.add(span, lt.int_const(PIECE - 1)), piece)
+        with self.counted_loop_between(lt.int_const(0), pieces, f"{loop.lid}.piece") as p:
+            first = b.add(lo, b.mul(p, piece))
+            last = b.add(first, piece)
+            last = b.select(b.icmp_signed("<", last, hi), last, hi)
+            failed = b.load_atomic(self.stop, "monotonic", 8, typ=lt.I64)
+            last = b.select(b.icmp_signed(">", first, failed), first, last)
+            if self.inner:
+                self.rows(loop, first, last)
+            else:
+                self.iterations(loop, self.start_k, self.step, first, last)
 
     def rows(self, loop: Loop, lo: ll.Value, hi: ll.Value) -> None:
         """collapse(2): flat iterations k = row * width + column (width = the inner trip count,
@@ -174,10 +190,6 @@ class OutlinedLoopCodegen(FunctionCodegen):
         elif s is not self.fn.body[0]:  # the parallel loop's own iterations, not inner loops'
             return
         b.store(k, self.k_ptr)
-        # an iteration after one that failed (on any thread) would not have run in CPython
-        failed = b.load_atomic(self.stop, "monotonic", 8, typ=lt.I64)
-        with b.if_then(b.icmp_signed(">", k, failed), likely=False):
-            b.branch(self.loops[-1][1])
 
     # ------------------------------------------------------------------ bookkeeping
 
