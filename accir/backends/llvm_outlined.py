@@ -55,6 +55,8 @@ class OutlinedLoopCodegen(FunctionCodegen):
         b.store(lt.int_const(0, 32), self.status)
         b.store(lt.int_const(0), self.k_ptr)
         self.bind_params()
+        for name, dim in self.plan.dim_aliases.items():
+            b.store(self.expr(dim), self.scalars[name])
         for ptr in self.latest.values():
             b.store(lt.int_const(-1), ptr)
         for ptr in self.buffers:

@@ -34,6 +34,7 @@ import numpy as np
 
 from accir.backends import llvm_types as lt
 from accir.ir.nodes import (
+    Assign,
     BinOp,
     Const,
     Dim,
@@ -135,6 +136,7 @@ class ParallelLoop:
         self.par: Parallel = loop.parallel
         self.mc = parent.mc
         self.captured = captured_vars(loop)
+        self.dim_aliases = dim_aliases(parent.fn, loop, self.captured)
         # collapse(2): the inner loop (or its versioned copies) whose columns the rows share
         self.inner = collapsed_inner(loop) if self.par.collapse == 2 else []
         self.scalar_reductions = [r for r in self.par.reductions
@@ -407,6 +409,28 @@ class ParallelLoop:
         b.call(self.wrapper, [ctx, tid, nth])
         b.ret(ll.Constant(lt.PTR, None))
         return fn
+
+
+def dim_aliases(fn: Function, loop: Loop, captured: list[Var]) -> dict[str, Dim]:
+    """Captured scalars that hold an argument's dimension when the loop runs (`n =
+    A.shape[0]` at the top of the function, never assigned again): the body reads them from
+    the shape it receives, so that LLVM sees `n == dim(A, 0)` and folds the range checks that
+    compare them."""
+    params = {p.name for p in fn.params}
+    position = next((k for k, top in enumerate(fn.body)
+                     if top is loop or any(s is loop for s in walk_stmts((top,)))), None)
+    found: dict[str, Dim] = {}
+    for v in captured:
+        assignments = [(k, s) for k, top in enumerate(fn.body) for s in walk_stmts((top,))
+                       if (isinstance(s, Assign) and s.target.name == v.name)
+                       or (isinstance(s, Loop) and s.var.name == v.name)]
+        if len(assignments) != 1 or position is None:
+            continue
+        k, s = assignments[0]
+        if (isinstance(s, Assign) and s is fn.body[k] and k < position
+                and isinstance(s.value, Dim) and s.value.array.name in params):
+            found[v.name] = s.value
+    return found
 
 
 def read_outside(fn: Function, loop: Loop) -> set[str]:
