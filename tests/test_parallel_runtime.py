@@ -180,3 +180,19 @@ def test_collapse_2_splits_rows_and_columns_between_threads(shape: tuple[int, in
         assert result == _collapsed(A, expected_B)
     np.testing.assert_array_equal(actual_B, expected_B)
     assert "collapse 2" in f.inspect_ir()
+
+
+def _dimension_of_an_array_the_loop_does_not_use(ex, ey, fict):
+    nx, ny = ex.shape
+    for j in range(ny):  # uses ny (a dimension of ex) but not ex itself
+        ey[0, j] = fict[0] + nx
+    return nx
+
+
+def test_scalars_holding_a_dimension_of_an_array_the_loop_does_not_receive() -> None:
+    f = accir.compile(_dimension_of_an_array_the_loop_does_not_use, pipeline=(
+        "normalize,bounds-check-hoist,mark-independent-loops,auto-parallelize{min_work=1}"))
+    ex, ey, fict = np.zeros((3, 5000)), np.zeros((3, 5000)), np.ones(1)
+    assert f(ex, ey, fict) == 3
+    np.testing.assert_array_equal(ey[0], np.full(5000, 4.0))
+    assert "parallel(" in f.inspect_ir()

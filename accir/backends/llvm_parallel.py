@@ -416,7 +416,8 @@ def dim_aliases(fn: Function, loop: Loop, captured: list[Var]) -> dict[str, Dim]
     A.shape[0]` at the top of the function, never assigned again): the body reads them from
     the shape it receives, so that LLVM sees `n == dim(A, 0)` and folds the range checks that
     compare them."""
-    params = {p.name for p in fn.params}
+    # parameters the body receives (their shapes never change)
+    params = {p.name for p in fn.params} & {v.name for v in captured}
     position = next((k for k, top in enumerate(fn.body)
                      if top is loop or any(s is loop for s in walk_stmts((top,)))), None)
     found: dict[str, Dim] = {}
