@@ -167,6 +167,7 @@ class ParallelLoop:
             lt.I32, [lt.PTR, lt.PTR, *self.captured_types, lt.PTR, lt.I64, lt.I64, lt.I64, lt.I64,
                      lt.I64, lt.PTR, lt.PTR, lt.I64]), name=self.base + ".par")
         self.body.linkage = "internal"
+        self.body.attributes.add("noinline")  # one copy of the loop for LLVM to optimise
         self.wrapper = ll.Function(self.mc.ll, ll.FunctionType(
             lt.VOID, [lt.PTR, lt.I64, lt.I64]), name=self.base + ".run")
         self.wrapper.linkage = "internal"
