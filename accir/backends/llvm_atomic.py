@@ -14,16 +14,16 @@ own copy), so its update needs no atomic instruction.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import llvmlite.ir as ll
 
 from accir.backends import llvm_types as lt
 from accir.ir.intrinsics import deferred_conversion
-from accir.ir.nodes import Assign, BinOp, Expr, Load, Node, Region, Store, Var
+from accir.ir.nodes import Assign, BinOp, Expr, Load, Region, Store, Var
 from accir.ir.rewrite import map_children
 from accir.ir.types import ScalarType
+from accir.passes.ids import without_checks
 
 _RMW_INT = {"+": "add", "-": "sub", "&": "and", "|": "or", "^": "xor"}
 _RMW_FLOAT = {"+": "fadd", "-": "fsub"}
@@ -121,18 +121,8 @@ def _rmw_form(value: Expr, s: Store, dtype: ScalarType) -> tuple[str, Expr] | No
 
 
 def _same_element(load: Load, s: Store) -> bool:
-    return load.array.name == s.array.name and _strip(load.indices) == _strip(s.indices)
-
-
-def _strip(indices: tuple[Expr, ...]) -> tuple[Expr, ...]:
-    return tuple(_unchecked(i) for i in indices)
-
-
-def _unchecked(e: Any) -> Any:
-    if isinstance(e, Load):
-        e = dataclasses.replace(e, checked=True)
-    return map_children(e, lambda c: tuple(_unchecked(x) for x in c) if isinstance(c, tuple)
-                        else _unchecked(c)) if isinstance(e, Node) else e
+    return load.array.name == s.array.name and tuple(map(without_checks, load.indices)) == \
+        tuple(map(without_checks, s.indices))
 
 
 def _reads_element(e: Expr, s: Store) -> bool:

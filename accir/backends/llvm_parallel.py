@@ -51,8 +51,8 @@ from accir.ir.nodes import (
     Var,
     walk_stmts,
 )
-from accir.ir.rewrite import iter_exprs
 from accir.ir.types import NONE, PYINT, ArrayType, ScalarType
+from accir.ir.uses import local_vars
 from accir.passes.parallel_scalars import collapsed_inner, reads_of
 from accir.runtime import libgomp_loaded, num_threads_address
 
@@ -61,22 +61,20 @@ if TYPE_CHECKING:
 
 # record fields before the reductions and privates: status, error, failing iteration
 _STATUS, _ERR, _ERR_ITER, _FIRST_VALUE = 0, 1, 2, 3
+# after the captured variables, the context holds: records, start, step, count, next (the
+# dynamic schedule's counter), team (the team's size), stop (the earliest failed iteration),
+# columns (collapse(2)'s inner trip count)
+_CONTEXT = [lt.PTR, lt.I64, lt.I64, lt.I64, lt.PTR, lt.PTR, lt.PTR, lt.I64]
+# after ret, err and the captured variables, the body takes: records, tid, nth, start, step,
+# count, next, stop, columns
+_BODY = [lt.PTR, lt.I64, lt.I64, lt.I64, lt.I64, lt.I64, lt.PTR, lt.PTR, lt.I64]
 
 
 def captured_vars(loop: Loop) -> list[Var]:
-    """The variables the loop's body and annotation mention, arrays first, each once."""
-    seen: dict[str, Var] = {loop.var.name: loop.var}
-    for stmt in walk_stmts(loop.body):
-        targets = [stmt.target] if hasattr(stmt, "target") else []
-        if isinstance(stmt, Loop):
-            targets.append(stmt.var)
-        for v in targets:
-            seen.setdefault(v.name, v)
-        for e in iter_exprs(stmt):
-            if isinstance(e, Var):
-                seen.setdefault(e.name, e)
+    """The variables the loop and its annotation mention, arrays first, each once."""
     p = loop.parallel
     assert p is not None
+    seen = {v.name: v for v in local_vars(Function("", (), (loop,), NONE))}
     for v in (*(r.var for r in p.reductions), *p.private):
         seen.setdefault(v.name, v)
     return sorted(seen.values(), key=lambda v: not isinstance(v.type, ArrayType))
@@ -158,14 +156,12 @@ class ParallelLoop:
         from accir.backends.llvm_codegen import param_types
 
         self.captured_types = param_types(Function("", tuple(self.captured), (), NONE))[2:]
-        self.context = ll.LiteralStructType(
-            [*self.captured_types, lt.PTR, lt.I64, lt.I64, lt.I64, lt.PTR, lt.PTR, lt.PTR, lt.I64])
+        self.context = ll.LiteralStructType([*self.captured_types, *_CONTEXT])
         self.base = f"{parent.llfn.name}.{loop.lid}"
 
     def declare_functions(self) -> None:
         self.body = ll.Function(self.mc.ll, ll.FunctionType(
-            lt.I32, [lt.PTR, lt.PTR, *self.captured_types, lt.PTR, lt.I64, lt.I64, lt.I64, lt.I64,
-                     lt.I64, lt.PTR, lt.PTR, lt.I64]), name=self.base + ".par")
+            lt.I32, [lt.PTR, lt.PTR, *self.captured_types, *_BODY]), name=self.base + ".par")
         self.body.linkage = "internal"
         self.body.attributes.add("noinline")  # one copy of the loop for LLVM to optimise
         self.wrapper = ll.Function(self.mc.ll, ll.FunctionType(
@@ -242,7 +238,7 @@ class ParallelLoop:
         return values
 
     def fork(self, ctx: ll.Value, nth: ll.Value) -> None:
-        p, b = self.parent, self.parent.builder
+        b = self.parent.builder
         alone = b.icmp_signed("==", nth, lt.int_const(1))
         with b.if_else(alone) as (then, otherwise):
             with then:
@@ -255,7 +251,6 @@ class ParallelLoop:
                                   lt.int_const(0, 32)])
                 else:
                     self.fork_pthreads(ctx, nth)
-        del p
 
     def join(self, records: ll.Value, team: ll.Value) -> None:
         """Errors, reductions and privates, thread by thread in order."""
@@ -421,17 +416,19 @@ def dim_aliases(fn: Function, loop: Loop, captured: list[Var]) -> dict[str, Dim]
     params = {p.name for p in fn.params} & {v.name for v in captured}
     position = next((k for k, top in enumerate(fn.body)
                      if top is loop or any(s is loop for s in walk_stmts((top,)))), None)
+    assignments: dict[str, list[Stmt]] = {}
+    for s in walk_stmts(fn.body):
+        if isinstance(s, Assign):
+            assignments.setdefault(s.target.name, []).append(s)
+        elif isinstance(s, Loop):
+            assignments.setdefault(s.var.name, []).append(s)
+    before = fn.body[:position] if position is not None else ()
     found: dict[str, Dim] = {}
     for v in captured:
-        assignments = [(k, s) for k, top in enumerate(fn.body) for s in walk_stmts((top,))
-                       if (isinstance(s, Assign) and s.target.name == v.name)
-                       or (isinstance(s, Loop) and s.var.name == v.name)]
-        if len(assignments) != 1 or position is None:
-            continue
-        k, s = assignments[0]
-        if (isinstance(s, Assign) and s is fn.body[k] and k < position
-                and isinstance(s.value, Dim) and s.value.array.name in params):
-            found[v.name] = s.value
+        only = assignments.get(v.name, [])
+        if (len(only) == 1 and isinstance(only[0], Assign) and any(only[0] is t for t in before)
+                and isinstance(only[0].value, Dim) and only[0].value.array.name in params):
+            found[v.name] = only[0].value
     return found
 
 

@@ -238,7 +238,7 @@ class _Planner:
                 if inexact:
                     return _Verdict(reason=f"not parallelized: {inexact}", notes=notes)
                 return _Verdict(reason=f"not parallelized: {_evidence(deps[0])}; "
-                                f"{_hint(deps[0], s)}", notes=notes)
+                                f"{_hint(s)}", notes=notes)
             if proven:
                 return _Verdict(kind="race", reason=f"race: the directive says the iterations "
                                 f"are independent, but {_evidence(proven[0])}; running it "
@@ -351,16 +351,18 @@ class _Planner:
                 ) -> _Verdict:
         """trust_directives: OpenACC's own rules, unchecked (scalars private unless named
         in a reduction clause or updated as a reduction)."""
-        if _structure_blocker(s):
-            return _Verdict(reason=f"not parallelized: {_structure_blocker(s)}")
+        blocker = _structure_blocker(s)
+        if blocker:
+            return _Verdict(reason=f"not parallelized: {blocker}")
         clauses = reduction_clauses(directive, region)
+        exposed = exposed_reads(s.body)
         reductions, private = [], [s.var]
         for var in _written_scalars(s):
             match = match_reduction(s.body, var)
             if var.name in clauses and valid_reduction(clauses[var.name], var):
                 reductions.append(Reduction(clauses[var.name], var,
                                             match.combine if match else ""))
-            elif match is not None and var.name in exposed_reads(s.body):
+            elif match is not None and var.name in exposed:
                 reductions.append(Reduction(match.op, var, match.combine))
             else:
                 private.append(var)
@@ -526,7 +528,7 @@ def _access(a: object) -> str:
     return f"{getattr(a, 'stmt_id', '?')} (line {line}) {verb} {text}"
 
 
-def _hint(d: Dependence, s: Loop) -> str:
+def _hint(s: Loop) -> str:
     if any(isinstance(x, Loop) for x in walk_stmts(s.body)):
         return "the loops inside it are considered instead"
     return "a loop-carried recurrence stays sequential"

@@ -36,6 +36,7 @@ from accir.ir.nodes import (
 )
 from accir.ir.rewrite import iter_exprs
 from accir.ir.types import ArrayType, ScalarType
+from accir.passes.ids import without_checks
 
 _OPERATORS = {"+": "+", "-": "+", "*": "*", "&": "&", "|": "|", "^": "^"}
 _COMMUTATIVE = ("+", "*", "&", "|", "^")
@@ -135,13 +136,7 @@ def valid_reduction(op: str, var: Var) -> bool:
 
 def _same(e: Expr, s: Store) -> bool:
     return (isinstance(e, Load) and e.array.name == s.array.name
-            and _plain(e.indices) == _plain(s.indices))
-
-
-def _plain(indices: tuple[Expr, ...]) -> str:
-    from accir.ir.printer import print_expr
-
-    return ",".join(print_expr(i).replace("; unchecked", "") for i in indices)
+            and tuple(map(without_checks, e.indices)) == tuple(map(without_checks, s.indices)))
 
 
 def _reads_array(e: Expr, array: Var) -> bool:
