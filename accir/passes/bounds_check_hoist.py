@@ -8,6 +8,12 @@ every access is in range and non-negative. The loop is versioned: the fast copy 
 accesses, the original (renumbered) copy runs when the test fails, so the IndexError, or the
 negative-index wrap-around, happens exactly as in Python.
 
+A rectangular loop nest (bounds the same throughout, constant steps, only loops, ifs and
+assignments in it) whose checked subscripts are all affine in the loops around them is
+versioned as a whole: its indices range over a box, so each subscript is extreme at a corner,
+and one test before the nest covers every access. The fast copy is then an unchecked nest
+that the loop transformations may reorder. Other nests get the per-innermost-loop checks.
+
 >>> from accir.ir.parser import parse_module
 >>> from accir.ir.printer import print_module
 >>> from accir.analysis.manager import AnalysisManager
@@ -44,8 +50,9 @@ from typing import ClassVar
 from accir.analysis.manager import AnalysisManager
 from accir.diagnostics import Remark
 from accir.ir.affine import Affine, affine_of
-from accir.ir.fold import contains_call, fold_expr
+from accir.ir.fold import cannot_raise, contains_call, fold_expr
 from accir.ir.nodes import (
+    Assign,
     BinOp,
     Compare,
     Const,
@@ -68,6 +75,7 @@ from accir.ir.types import PYINT
 from accir.ir.uses import assigned_in
 from accir.passes.base import Pass, PassResult, map_functions
 from accir.passes.ids import IdSupply, is_versioned
+from accir.passes.loop_nests import own_exprs
 from accir.passes.registry import register
 
 
@@ -75,7 +83,7 @@ from accir.passes.registry import register
 @dataclass(frozen=True)
 class BoundsCheckHoist(Pass):
     name: ClassVar[str] = "bounds-check-hoist"
-    summary: ClassVar[str] = "version innermost loops so affine subscripts are checked once"
+    summary: ClassVar[str] = "version loop nests so affine subscripts are checked once"
 
     def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
         remarks: list[Remark] = []
@@ -105,6 +113,10 @@ class _Hoister(Rewriter):
     def stmt(self, stmt: Stmt) -> Stmt | tuple[Stmt, ...]:
         if isinstance(stmt, If) and is_versioned(stmt):
             return stmt  # this pass's own output: leave both copies alone
+        if isinstance(stmt, Loop) and not _is_innermost(stmt):
+            plan = _nest_plan(stmt)
+            if plan is not None:
+                return self.version(stmt, plan, "the loop nest")
         return super().stmt(stmt)
 
     def stmt_Loop(self, loop: Loop) -> Stmt | tuple[Stmt, ...]:
@@ -115,9 +127,12 @@ class _Hoister(Rewriter):
             if reason:
                 self.remark(loop, "checks-kept", f"subscripts checked at every access: {reason}")
             return loop
+        return self.version(loop, plan, "the loop")
+
+    def version(self, loop: Loop, plan: _Plan, what: str) -> Stmt:
         fast = _Unchecker(plan.hoisted).stmt(loop)
         slow = self.ids.renumber(loop)
-        message = f"{len(plan.hoisted)} subscript(s) checked once before the loop"
+        message = f"{len(plan.hoisted)} subscript(s) checked once before {what}"
         if plan.kept:
             message += f"; {plan.kept} non-affine subscript(s) still checked at every access"
         self.remark(loop, "checks-hoisted", message)
@@ -165,6 +180,109 @@ def _plan(loop: Loop) -> tuple[_Plan | None, str | None]:
         return None, "no subscript is affine in the loop index with invariant other terms"
     plan.checks = _strongest(plan.checks)
     return plan, None
+
+
+def _nest_plan(nest: Loop) -> _Plan | None:
+    """The guard of a whole rectangular nest (every loop's bounds the same throughout, no
+    while, break or call statement), when every checked subscript in it is affine in the
+    loops around it: each loop index ranges over a box, so a subscript is extreme at a corner.
+    None when some subscript is not, or the nest is not such a nest."""
+    assigned = assigned_in((nest,))
+    found: list[tuple[Load | Store, list[Loop]]] = []
+    if not _collect_nest(nest, [], assigned, found):
+        return None
+    loops = [s for s in walk_stmts((nest,)) if isinstance(s, Loop)]
+    plan = _Plan([_runs(loop) for loop in loops], set(), 0)
+    ends = {loop.var: _first_and_last(loop) for loop in loops}
+    for access, around in found:
+        names = {loop.var for loop in around}
+
+        def invariant(leaf: Expr, names: set[Var] = names) -> bool:
+            used = {v.name for v in (leaf, *iter_exprs(leaf)) if isinstance(v, Var)}
+            return leaf in names or not used & assigned
+
+        conds = _box_checks(access, around, ends, invariant)
+        if conds is None:
+            return None
+        plan.checks += [c for c in conds if c not in plan.checks]
+        plan.hoisted.add(id(access))
+    if not plan.hoisted:
+        return None
+    plan.checks = _strongest(plan.checks)
+    return plan
+
+
+def _collect_nest(loop: Loop, around: list[Loop], assigned: set[str],
+                  found: list[tuple[Load | Store, list[Loop]]]) -> bool:
+    """Collect the checked accesses of a rectangular nest with the loops around each; False
+    when the nest is not one (a bound that varies or may raise, a non-constant step, ...)."""
+    for bound in (loop.start, loop.stop):
+        used = {v.name for v in (bound, *iter_exprs(bound)) if isinstance(v, Var)}
+        if used & assigned or not cannot_raise(bound):
+            return False
+    if _nonconstant_step(loop) or loop.var.name in assigned_in(loop.body):
+        return False
+    around = [*around, loop]
+    for s in walk_stmts(loop.body):
+        if isinstance(s, Loop):
+            continue  # visited below with its own loops around
+        if not isinstance(s, (Assign, Store, If)):
+            return False
+    for s in _shallow(loop.body):
+        if isinstance(s, Loop):
+            if not _collect_nest(s, around, assigned, found):
+                return False
+            continue
+        found += [(a, around) for a in _checked_accesses_of(s)]
+    return True
+
+
+def _shallow(body: tuple[Stmt, ...]) -> list[Stmt]:
+    """The statements of a block and of the ifs in it, not those inside nested loops."""
+    out: list[Stmt] = []
+    for s in body:
+        out.append(s)
+        if isinstance(s, If):
+            out += _shallow(s.then) + _shallow(s.orelse)
+    return out
+
+
+def _checked_accesses_of(s: Stmt) -> list[Load | Store]:
+    found: list[Load | Store] = [s] if isinstance(s, Store) and s.checked else []
+    for e in own_exprs(s):
+        found += [x for x in (e, *iter_exprs(e)) if isinstance(x, Load) and x.checked]
+    return found
+
+
+def _nonconstant_step(loop: Loop) -> bool:
+    return not isinstance(loop.step, Const) or loop.step.value == 0
+
+
+def _box_checks(access: Load | Store, loops: list[Loop], ends: dict[Var, tuple[Expr, Expr]],
+                invariant: Callable[[Expr], bool]) -> list[Expr] | None:
+    """Conditions under which every index of `access` is in range at every point of the box
+    of its loops' indices; None when an index is not affine in them."""
+    conds: list[Expr] = []
+    for axis, index in enumerate(access.indices):
+        form = affine_of(index, invariant)
+        if form is None:
+            return None
+        low, high = form, form
+        for loop in loops:
+            slope = form.coefficient(loop.var) * _step(loop)
+            if slope:
+                first, last = ends[loop.var]
+                low_at, high_at = (last, first) if slope < 0 else (first, last)
+                low = low.substitute(loop.var, _as_affine(low_at))
+                high = high.substitute(loop.var, _as_affine(high_at))
+        for cond in (Compare("<=", Const(0, PYINT), fold_expr(low.to_expr())),
+                     Compare("<", fold_expr(high.to_expr()), Dim(access.array, axis))):
+            decided = _decide(cond)
+            if decided is False:
+                return None
+            if decided is None:
+                conds.append(fold_expr(cond))
+    return conds
 
 
 def _strongest(checks: list[Expr]) -> list[Expr]:

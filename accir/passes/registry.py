@@ -21,6 +21,7 @@ PASS_MODULES: dict[str, str] = {
     "test-print-dependences": "accir.passes.print_dependences",
     "mark-independent-loops": "accir.passes.mark_independent",
     "auto-parallelize": "accir.passes.auto_parallelize",
+    "loop-interchange": "accir.passes.loop_interchange",
 }
 
 _PASSES: dict[str, type[Pass]] = {}
