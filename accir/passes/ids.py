@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from accir.ir.nodes import Expr, Function, If, Load, Loop, Stmt, walk_stmts
+from accir.ir.nodes import Expr, Function, If, Load, Loop, Region, Stmt, While, walk_stmts
 from accir.ir.rewrite import Rewriter
 
 
@@ -44,13 +44,22 @@ class IdSupply:
 
 
 def is_versioned(s: If) -> bool:
-    """`if guard: loop else: the same loop`, as loop versioning makes it (the copies may
-    differ in statement ids, bounds checks and the `independent` mark)."""
-    if len(s.then) != 1 or len(s.orelse) != 1:
+    """`if guard: fast copy else: the original`, as loop versioning makes it: loops on both
+    sides holding the same simple statements, up to statement ids, check flags and marks.
+    The fast copy may since have been distributed, interchanged, fused or tiled, so its loops
+    may be arranged differently."""
+    if not s.then or not s.orelse:
         return False
-    fast, slow = s.then[0], s.orelse[0]
-    return (isinstance(fast, Loop) and isinstance(slow, Loop)
-            and _Anonymise().stmt(fast) == _Anonymise().stmt(slow))
+    if not all(isinstance(x, Loop) for x in (*s.then, *s.orelse)):
+        return False
+    return _leaves(s.then) == _leaves(s.orelse)
+
+
+def _leaves(body: tuple[Stmt, ...]) -> list[str]:
+    """The simple statements of a block, anonymised, as a sorted list (a multiset)."""
+    anonymise = _Anonymise()
+    return sorted(repr(anonymise.stmt(x)) for x in walk_stmts(body)
+                  if not isinstance(x, (Loop, If, While, Region)))
 
 
 def without_checks(e: Expr) -> Expr:

@@ -22,6 +22,7 @@ PASS_MODULES: dict[str, str] = {
     "mark-independent-loops": "accir.passes.mark_independent",
     "auto-parallelize": "accir.passes.auto_parallelize",
     "loop-interchange": "accir.passes.loop_interchange",
+    "loop-collapse": "accir.passes.loop_collapse",
 }
 
 _PASSES: dict[str, type[Pass]] = {}
