@@ -23,6 +23,7 @@ PASS_MODULES: dict[str, str] = {
     "auto-parallelize": "accir.passes.auto_parallelize",
     "loop-interchange": "accir.passes.loop_interchange",
     "loop-collapse": "accir.passes.loop_collapse",
+    "loop-fusion": "accir.passes.loop_fusion",
 }
 
 _PASSES: dict[str, type[Pass]] = {}
