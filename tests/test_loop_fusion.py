@@ -212,7 +212,7 @@ def test_chains_fuse_greedily() -> None:
 
 
 VERSIONED = """\
-  if ((0 < %n) and ((%n - 1) < dim({x}, 0))) {{
+  if ((0 < %n) and ((%n - 1) < dim({x}, 0))) versioned {{
     L{f}: for %i = 0 to %n step 1 {{
       S{f}: {x}[%i; unchecked] = {value}
     }}

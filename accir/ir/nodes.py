@@ -387,9 +387,14 @@ class While(Stmt):
 
 @dataclass(frozen=True, slots=True)
 class If(Stmt):
+    """`if cond: then else: orelse`. A `versioned` if is loop versioning's: `then` holds a
+    fast copy of the loops in `orelse` (unchecked subscripts, marks, transformations) that is
+    valid when `cond` holds; `orelse` is the original, which runs otherwise."""
+
     cond: Expr
     then: tuple[Stmt, ...]
     orelse: tuple[Stmt, ...] = ()
+    versioned: bool = False
     loc: Loc | None = _loc()
 
 

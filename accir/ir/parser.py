@@ -315,8 +315,10 @@ class _Builder:
     def s_while_(self, tree: Tree, lid: Token, cond: Tree, body: Tree) -> Stmt:
         return While(str(lid), self.expr(cond), self.block(body), self.loc(tree))
 
-    def s_if_(self, tree: Tree, cond: Tree, then: Tree, orelse: Any) -> Stmt:
-        return If(self.expr(cond), self.block(then), self.block(orelse), self.loc(tree))
+    def s_if_(self, tree: Tree, cond: Tree, versioned: Token | None, then: Tree, orelse: Any
+              ) -> Stmt:
+        return If(self.expr(cond), self.block(then), self.block(orelse), versioned is not None,
+                  self.loc(tree))
 
     def s_region(self, tree: Tree, acc: Token, body: Tree) -> Stmt:
         return Region(self.directive(acc), self.block(body), self.loc(tree))

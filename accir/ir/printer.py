@@ -153,7 +153,8 @@ def _stmt(s: Stmt, depth: int, lines: list[str]) -> None:
     elif isinstance(s, While):
         _open(f"{s.lid}: while {print_expr(s.cond)}", s.body, depth, lines)
     elif isinstance(s, If):
-        _open(f"if {print_expr(s.cond)}", s.then, depth, lines)
+        head = f"if {print_expr(s.cond)}" + (" versioned" if s.versioned else "")
+        _open(head, s.then, depth, lines)
         if s.orelse:
             lines[-1] += " else {"
             _block(s.orelse, depth + 1, lines)

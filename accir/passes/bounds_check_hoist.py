@@ -28,7 +28,7 @@ that the loop transformations may reorder. Other nests get the per-innermost-loo
 >>> print(print_module(BoundsCheckHoist().run(m, AnalysisManager()).module), end="")
 func @f(%a: memref<?xf64, C>, %b: memref<?xf64, C>, %n: pyint) -> none {
   var %i: pyint
-  if ((1 < %n) and (((%n - 1) < dim(%a, 0)) and ((%n - 2) < dim(%b, 0)))) {
+  if ((1 < %n) and (((%n - 1) < dim(%a, 0)) and ((%n - 2) < dim(%b, 0)))) versioned {
     L0: for %i = 1 to %n step 1 {
       S0: %a[%i; unchecked] = %b[(%i - 1); unchecked]
     }
@@ -136,7 +136,8 @@ class _Hoister(Rewriter):
         if plan.kept:
             message += f"; {plan.kept} non-affine subscript(s) still checked at every access"
         self.remark(loop, "checks-hoisted", message)
-        return If(_conjunction(plan.checks), (fast,), (slow,), loc=loop.loc)  # type: ignore[arg-type]
+        return If(_conjunction(plan.checks), (fast,), (slow,), versioned=True,  # type: ignore[arg-type]
+                  loc=loop.loc)
 
     def remark(self, loop: Loop, kind: str, message: str) -> None:
         where = loop.loc

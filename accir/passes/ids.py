@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from accir.ir.nodes import Expr, Function, If, Load, Loop, Region, Stmt, While, walk_stmts
+from accir.ir.nodes import Expr, Function, If, Load, Stmt, walk_stmts
 from accir.ir.rewrite import Rewriter
 
 
@@ -44,22 +44,9 @@ class IdSupply:
 
 
 def is_versioned(s: If) -> bool:
-    """`if guard: fast copy else: the original`, as loop versioning makes it: loops on both
-    sides holding the same simple statements, up to statement ids, check flags and marks.
-    The fast copy may since have been distributed, interchanged, fused or tiled, so its loops
-    may be arranged differently."""
-    if not s.then or not s.orelse:
-        return False
-    if not all(isinstance(x, Loop) for x in (*s.then, *s.orelse)):
-        return False
-    return _leaves(s.then) == _leaves(s.orelse)
-
-
-def _leaves(body: tuple[Stmt, ...]) -> list[str]:
-    """The simple statements of a block, anonymised, as a sorted list (a multiset)."""
-    anonymise = _Anonymise()
-    return sorted(repr(anonymise.stmt(x)) for x in walk_stmts(body)
-                  if not isinstance(x, (Loop, If, While, Region)))
+    """`if guard: fast copy else: the original`, as loop versioning makes it (bounds-check-hoist,
+    mark-independent-loops); the fast copy may since have been transformed."""
+    return s.versioned
 
 
 def without_checks(e: Expr) -> Expr:

@@ -187,7 +187,7 @@ class _Fuser:
         guard = _conjunction([*_conjuncts(v1.cond), *_conjuncts(v2.cond)])
 
         def version(loop: Stmt) -> If:
-            return If(guard, (loop,), (*v1.orelse, *v2.orelse), loc=v1.loc)
+            return If(guard, (loop,), (*v1.orelse, *v2.orelse), versioned=True, loc=v1.loc)
 
         fused = self.fuse_loops(fast1, fast2, lambda loop: place(version(loop)), quiet,
                                 " (their fast versions, under the combined guard)")

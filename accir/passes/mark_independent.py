@@ -28,7 +28,7 @@ func @f(%a: memref<?xf64, C>, %b: memref<?xf64, C>, %k: pyint) -> none {
   L0: for %i = 0 to 8 step 1 independent {
     S0: %b[%i] = %a[%i]
   }
-  if ((0 <= %k) and ((0 > (%k + 7)) or (%k > 7))) {
+  if ((0 <= %k) and ((0 > (%k + 7)) or (%k > 7))) versioned {
     L1: for %i = 0 to 8 step 1 independent {
       S1: %a[(%i + %k)] = %a[%i]
     }
@@ -100,7 +100,7 @@ class _Marker(Rewriter):
         self.remark(new, "staged", f"carries no dependence when {print_expr(verdict)}: "
                     "checked at each call, which runs the independent version")
         fast = dataclasses.replace(new, independent=True)
-        return If(verdict, (fast,), (self.ids.renumber(new),), loc=new.loc)
+        return If(verdict, (fast,), (self.ids.renumber(new),), versioned=True, loc=new.loc)
 
     def remark(self, loop: Loop, kind: str, message: str) -> None:
         where = loop.loc

@@ -24,6 +24,8 @@ PASS_MODULES: dict[str, str] = {
     "loop-interchange": "accir.passes.loop_interchange",
     "loop-collapse": "accir.passes.loop_collapse",
     "loop-fusion": "accir.passes.loop_fusion",
+    "loop-distribution": "accir.passes.loop_distribution",
+    "licm": "accir.passes.licm",
 }
 
 _PASSES: dict[str, type[Pass]] = {}
