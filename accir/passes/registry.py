@@ -26,6 +26,7 @@ PASS_MODULES: dict[str, str] = {
     "loop-fusion": "accir.passes.loop_fusion",
     "loop-distribution": "accir.passes.loop_distribution",
     "licm": "accir.passes.licm",
+    "unroll-and-jam": "accir.passes.unroll_and_jam",
 }
 
 _PASSES: dict[str, type[Pass]] = {}

@@ -1,0 +1,281 @@
+"""unroll-and-jam: unroll an outer loop of a perfect nest and jam the copies of the body into
+the innermost loop, so that a value the copies share is loaded once and kept in a register.
+
+In `for i: for k: for j: C[i, j] += A[i, k] * B[k, j]`, `B[k, j]` does not move with `i` and
+`C[i, j]` does not move with `k`: unrolled by two in both, the innermost body computes four
+updates from two loads of `B` and keeps `C[i, j]` and `C[i + 1, j]` in registers across two
+updates each. A loop is unrolled when some reference of the innermost body is invariant in it
+but moves with the innermost loop (it would be loaded again on every iteration), up to
+`loops` loops per nest, by `factor`. The unrolled loop runs `factor` iterations at a time while
+that many remain; a copy of the nest runs the rest.
+
+Legal when the unrolled loops could be moved innermost (each element's updates then keep
+their order, so results are bit for bit the same); the nest must be reorderable (see
+accir.passes.loop_nests), its innermost body array stores only, the unrolled loops' steps 1,
+and their variables not read after the nest.
+
+>>> from accir.ir.parser import parse_module
+>>> from accir.ir.printer import print_module
+>>> from accir.analysis.manager import AnalysisManager
+>>> m = parse_module('''
+... func @f(%y: memref<?xf64, C>, %A: memref<?x?xf64, C>, %n: pyint) -> none {
+...   var %i: pyint, %j: pyint
+...   L0: for %i = 0 to %n step 1 {
+...     L1: for %j = 0 to %n step 1 {
+...       S0: %y[%j; unchecked] = (%y[%j; unchecked] + %A[%i, %j; unchecked])
+...     }
+...   }
+... }
+... ''')
+>>> print(print_module(UnrollAndJam().run(m, AnalysisManager()).module), end="")
+func @f(%y: memref<?xf64, C>, %A: memref<?x?xf64, C>, %n: pyint) -> none {
+  var %i: pyint, %j: pyint
+  L0: for %i = 0 to (%n - 1) step 2 {
+    L1: for %j = 0 to %n step 1 {
+      S0: %y[%j; unchecked] = (%y[%j; unchecked] + %A[%i, %j; unchecked])
+      S1: %y[%j; unchecked] = (%y[%j; unchecked] + %A[(%i + 1), %j; unchecked])
+    }
+  }
+  L3: for %i = select((0 < (%n - (%n % 2))), (%n - (%n % 2)), 0) to %n step 1 {
+    L2: for %j = 0 to %n step 1 {
+      S2: %y[%j; unchecked] = (%y[%j; unchecked] + %A[%i, %j; unchecked])
+    }
+  }
+}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import ClassVar
+
+from accir.analysis.dependence import DependenceAnalysis, DependenceGraph
+from accir.analysis.manager import AnalysisManager
+from accir.diagnostics import Remark
+from accir.ir.affine import Affine, affine_of
+from accir.ir.nodes import (
+    BinOp,
+    Compare,
+    Const,
+    Expr,
+    Function,
+    If,
+    Load,
+    Loop,
+    Module,
+    Region,
+    Select,
+    Stmt,
+    Store,
+    Var,
+    While,
+)
+from accir.ir.printer import print_expr
+from accir.ir.rewrite import Rewriter, iter_exprs
+from accir.ir.types import PYINT
+from accir.passes.base import Pass, PassResult, map_functions
+from accir.passes.ids import IdSupply, is_versioned
+from accir.passes.loop_nests import (
+    live_after,
+    loop_remark,
+    nest_dependences,
+    perfect_nest,
+    permutation_legal,
+    rectangular,
+    reorder_obstacle,
+)
+from accir.passes.registry import register
+
+
+@register
+@dataclass(frozen=True)
+class UnrollAndJam(Pass):
+    name: ClassVar[str] = "unroll-and-jam"
+    summary: ClassVar[str] = "unroll outer loops of perfect nests into the innermost body " \
+                             "(register reuse)"
+
+    factor: int = 2  # copies per unrolled loop
+    loops: int = 2  # unrolled loops per nest at most
+
+    def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
+        if self.factor < 2 or self.loops < 1:
+            return PassResult(module)
+        remarks: list[Remark] = []
+
+        def unroll(fn: Function) -> Function:
+            jammer = _Jammer(self, analyses.get(DependenceAnalysis, fn), fn)
+            body = jammer.block(fn.body)
+            remarks.extend(jammer.remarks)
+            return fn if body is fn.body else dataclasses.replace(fn, body=body)
+
+        return PassResult(map_functions(module, unroll), remarks=tuple(remarks))
+
+
+class _Jammer:
+    """Decides on the loops the dependence graph knows, top-down, and rebuilds the nests."""
+
+    def __init__(self, options: UnrollAndJam, graph: DependenceGraph, fn: Function):
+        self.options = options
+        self.graph = graph
+        self.fn = fn
+        self.ids = IdSupply(fn)
+        self.remarks: list[Remark] = []
+
+    def block(self, body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
+        out: list[Stmt] = []
+        for s in body:
+            new = self.stmt(s)
+            out.extend(new if isinstance(new, tuple) else (new,))
+        return body if len(out) == len(body) and all(
+            a is b for a, b in zip(out, body, strict=True)) else tuple(out)
+
+    def stmt(self, s: Stmt) -> Stmt | tuple[Stmt, ...]:
+        if isinstance(s, Loop):
+            nest = perfect_nest(s)
+            chosen = self.choose(nest) if len(nest) > 1 else []
+            if chosen:
+                return self.jam(nest, chosen)
+            body = self.block(s.body)
+            return s if body is s.body else dataclasses.replace(s, body=body)
+        if isinstance(s, If):
+            then = self.block(s.then)
+            orelse = s.orelse if is_versioned(s) else self.block(s.orelse)
+            return s if then is s.then and orelse is s.orelse else dataclasses.replace(
+                s, then=then, orelse=orelse)
+        if isinstance(s, (While, Region)):
+            body = self.block(s.body)
+            return s if body is s.body else dataclasses.replace(s, body=body)
+        return s
+
+    def choose(self, nest: list[Loop]) -> list[int]:
+        """Positions of the loops to unroll (outermost first); [] to leave the nest."""
+        body = nest[-1].body
+        if not all(isinstance(s, Store) for s in body) or reorder_obstacle(nest[0]):
+            return []
+        if not rectangular(nest):
+            return []
+        gains = {k: _reuse(body, nest[k], nest[-1]) for k in range(len(nest) - 1)
+                 if _unit_step(nest[k]) and not _remainder(nest[k])}
+        picked = sorted((k for k, g in gains.items() if g), key=lambda k: -gains[k])
+        picked = sorted(picked[:self.options.loops])
+        if not picked or live_after(self.fn, nest[0], {nest[k].var.name for k in picked}):
+            return []
+        deps = nest_dependences(self.graph, nest)
+        rest = [k for k in range(len(nest)) if k not in picked]
+        for inner in (picked, picked[::-1]):
+            if permutation_legal(deps, tuple(rest + inner)) is not None:
+                return []
+        return picked
+
+    def jam(self, nest: list[Loop], picked: list[int]) -> tuple[Stmt, ...]:
+        names = ", ".join(f"'{nest[k].var.name}'" for k in picked)
+        self.remarks.append(loop_remark(
+            UnrollAndJam.name, "unrolled-and-jammed", nest[0],
+            f"loop nest {', '.join(loop.lid for loop in nest)}: {names} unrolled by "
+            f"{self.options.factor} and jammed into the innermost loop "
+            f"'{nest[-1].var.name}' (values shared by the copies stay in registers)"))
+        outer, inner = nest[:picked[0]], nest[picked[0]:]
+        result = self.unroll(inner, [k - picked[0] for k in picked])
+        return (_wrap(outer, result),) if outer else result
+
+    def unroll(self, nest: list[Loop], picked: list[int]) -> tuple[Stmt, ...]:
+        """Unroll `nest[picked[0]]` (== nest[0]) and then, in the main nest, the others."""
+        loop, factor = nest[0], self.options.factor
+        copies: list[Stmt] = []
+        for offset in range(factor):
+            for s in nest[-1].body:
+                copy = _Shift(loop.var, offset).stmt(s)
+                assert isinstance(copy, Store)  # choose() took only bodies of stores
+                copies.append(copy if offset == 0 else dataclasses.replace(
+                    copy, sid=self.ids.fresh("S")))
+        main_nest = [dataclasses.replace(loop, stop=_minus(loop.stop, factor - 1),
+                                         step=Const(factor, PYINT)), *nest[1:]]
+        main: tuple[Stmt, ...] = (_rebuild(main_nest, tuple(copies)),)
+        if len(picked) > 1:
+            inner = perfect_nest(main[0])  # type: ignore[arg-type]
+            k = picked[1]
+            main = (_wrap(inner[:k], self.unroll(inner[k:], [p - k for p in picked[1:]])),)
+        rest = [dataclasses.replace(loop, start=_remainder_start(loop, factor)), *nest[1:]]
+        remainder: Stmt = _rebuild(rest, nest[-1].body)
+        if len(picked) > 1:  # the other loops are unrolled in the remainder too
+            k = picked[1]
+            remainder = _wrap(rest[:k], self.unroll(rest[k:], [p - k for p in picked[1:]]))
+        return (*main, self.ids.renumber(remainder))
+
+
+def _reuse(body: tuple[Stmt, ...], loop: Loop, innermost: Loop) -> int:
+    """References of the innermost body invariant in `loop` but moving with the innermost
+    loop: each copy after unrolling `loop` can use the first copy's value."""
+    found: set[str] = set()
+    for s in body:
+        assert isinstance(s, Store)
+        refs: list[Load | Store] = [s, *(e for e in iter_exprs(s) if isinstance(e, Load))]
+        for r in refs:
+            used = {v.name for i in r.indices for v in (i, *iter_exprs(i)) if isinstance(v, Var)}
+            if loop.var.name not in used and innermost.var.name in used:
+                found.add(f"{r.array.name}{[print_expr(i) for i in r.indices]}")
+    return len(found)
+
+
+def _remainder(loop: Loop) -> bool:
+    """Whether the loop runs the iterations an unrolled loop left (its start takes a
+    remainder: `stop - (stop - start) % factor`): fewer than `factor`, not worth unrolling."""
+    return any(isinstance(e, BinOp) and e.op == "%" for e in (loop.start, *iter_exprs(loop.start)))
+
+
+def _unit_step(loop: Loop) -> bool:
+    return isinstance(loop.step, Const) and loop.step.value == 1
+
+
+def _minus(e: Expr, k: int) -> Expr:
+    form = affine_of(e)
+    if form is not None:
+        return (form - Affine((), k)).to_expr()
+    return BinOp("-", e, Const(k, PYINT))
+
+
+def _remainder_start(loop: Loop, factor: int) -> Expr:
+    """Where the iterations the unrolled loop leaves begin: `max(start, stop - (stop -
+    start) % factor)` (just `start` when the loop runs no iteration)."""
+    span = affine_of(BinOp("-", loop.stop, loop.start))
+    span_expr = span.to_expr() if span is not None else BinOp("-", loop.stop, loop.start)
+    tail = BinOp("-", loop.stop, BinOp("%", span_expr, Const(factor, PYINT)))
+    return Select(Compare("<", loop.start, tail), tail, loop.start)
+
+
+def _rebuild(nest: list[Loop], body: tuple[Stmt, ...]) -> Loop:
+    result: tuple[Stmt, ...] = body
+    for loop in reversed(nest):
+        result = (dataclasses.replace(loop, body=result),)
+    assert isinstance(result[0], Loop)
+    return result[0]
+
+
+def _wrap(outer: list[Loop], body: tuple[Stmt, ...]) -> Stmt:
+    """The loops `outer` (a perfect nest's head) around `body`."""
+    result = body
+    for loop in reversed(outer):
+        result = (dataclasses.replace(loop, body=result),)
+    return result[0]
+
+
+class _Shift(Rewriter):
+    """`var` replaced by `var + offset`."""
+
+    def __init__(self, var: Var, offset: int):
+        self.var = var
+        self.offset = offset
+
+    def expr_Var(self, e: Var) -> Expr:
+        if e.name != self.var.name or not self.offset:
+            return e
+        return BinOp("+", e, Const(self.offset, PYINT))
+
+    def expr(self, expr: Expr) -> Expr:
+        new = super().expr(expr)
+        if new is not expr and new.type == PYINT:
+            form = affine_of(new)
+            if form is not None:
+                return form.to_expr()
+        return new
