@@ -120,7 +120,6 @@ class _Fuser:
         self.noalias = noalias
         self.typed = typed
         self.remarks: list[Remark] = []
-        self.merged: list[If] = []  # versioned pairs fused in this run (may fuse on)
 
     def function(self) -> Function:
         fn = self.fn
@@ -159,7 +158,8 @@ class _Fuser:
 
             old = getattr(stmt, name)
             # the checked copies of versioned loops never fuse: saying so is noise
-            quiet_here = quiet or (name == "orelse" and _versioned_shape(stmt))
+            quiet_here = quiet or (name == "orelse" and isinstance(stmt, If)
+                                   and is_versioned(stmt))
             new = self.block(old, inner, quiet_here)
             if new is not old:
                 stmt = dataclasses.replace(stmt, **{name: new})  # type: ignore[type-var]
@@ -169,15 +169,17 @@ class _Fuser:
     def fuse_pair(self, first: Stmt, second: Stmt, place: Place, quiet: bool) -> Stmt | None:
         if isinstance(first, Loop) and isinstance(second, Loop):
             return self.fuse_loops(first, second, place, quiet)
-        if (isinstance(first, If) and isinstance(second, If) and is_versioned(second)
-                and (is_versioned(first) or any(first is m for m in self.merged))):
+        if (isinstance(first, If) and isinstance(second, If) and is_versioned(first)
+                and is_versioned(second)):
             return self.fuse_versions(first, second, place, quiet)
         return None
 
     def fuse_versions(self, v1: If, v2: If, place: Place, quiet: bool) -> If | None:
-        fast1, fast2 = v1.then[0], v2.then[0]
-        assert isinstance(fast1, Loop) and isinstance(fast2, Loop)
-        if not _conformable(fast1, fast2):
+        """The last loop of the first fast copy with the first of the second (a fast copy may
+        hold several loops once distributed)."""
+        fast1, fast2 = v1.then[-1], v2.then[0]
+        if not (isinstance(fast1, Loop) and isinstance(fast2, Loop)
+                and _conformable(fast1, fast2)):
             return None
         reason = _guard_obstacle(v1, v2)
         if reason is not None:
@@ -187,15 +189,14 @@ class _Fuser:
         guard = _conjunction([*_conjuncts(v1.cond), *_conjuncts(v2.cond)])
 
         def version(loop: Stmt) -> If:
-            return If(guard, (loop,), (*v1.orelse, *v2.orelse), versioned=True, loc=v1.loc)
+            return If(guard, (*v1.then[:-1], loop, *v2.then[1:]), (*v1.orelse, *v2.orelse),
+                      versioned=True, loc=v1.loc)
 
         fused = self.fuse_loops(fast1, fast2, lambda loop: place(version(loop)), quiet,
                                 " (their fast versions, under the combined guard)")
         if fused is None:
             return None
-        result = version(fused)
-        self.merged.append(result)
-        return result
+        return version(fused)
 
     def fuse_loops(self, l1: Loop, l2: Loop, place: Place, quiet: bool,
                    note: str = "") -> Loop | None:
@@ -483,12 +484,6 @@ def _block_fields(stmt: Stmt) -> tuple[str, ...]:
     if isinstance(stmt, If):
         return ("then", "orelse")
     return ()
-
-
-def _versioned_shape(stmt: Stmt) -> bool:
-    """`if c { loop } else { loops }`: a versioned loop, or fused versioned loops."""
-    return (isinstance(stmt, If) and len(stmt.then) == 1 and isinstance(stmt.then[0], Loop)
-            and bool(stmt.orelse) and all(isinstance(s, Loop) for s in stmt.orelse))
 
 
 def _own_exprs(s: Stmt) -> tuple[Expr, ...]:

@@ -30,7 +30,8 @@ from accir.ir.verifier import verify_module
 from accir.passes.base import Option, Pass, PassResult
 from accir.passes.registry import PipelineError, did_you_mean, get_pass
 
-DEFAULT_PIPELINE = ("normalize,bounds-check-hoist,loop-interchange,mark-independent-loops,"
+DEFAULT_PIPELINE = ("normalize,bounds-check-hoist,licm,loop-distribution,loop-interchange,"
+                    "unroll-and-jam,loop-tiling,loop-fusion,mark-independent-loops,"
                     "auto-parallelize")
 BANNER = "// -----// IR Dump After {} //----- //"
 REPRODUCER_HEADER = '// accir-reproducer: pipeline="{}" failing-pass="{}"'

@@ -27,6 +27,7 @@ PASS_MODULES: dict[str, str] = {
     "loop-distribution": "accir.passes.loop_distribution",
     "licm": "accir.passes.licm",
     "unroll-and-jam": "accir.passes.unroll_and_jam",
+    "loop-tiling": "accir.passes.loop_tiling",
 }
 
 _PASSES: dict[str, type[Pass]] = {}
