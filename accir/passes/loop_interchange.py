@@ -53,29 +53,25 @@ from typing import ClassVar
 
 from accir.analysis.dependence import DependenceAnalysis, DependenceGraph
 from accir.analysis.manager import AnalysisManager
-from accir.diagnostics import Remark
 from accir.ir.affine import affine_of
 from accir.ir.nodes import (
     Assign,
     Const,
     Expr,
     Function,
-    If,
     Load,
     Loop,
     Module,
-    Region,
     Stmt,
     Store,
-    While,
     walk_stmts,
 )
 from accir.ir.printer import print_expr
 from accir.ir.rewrite import iter_exprs
-from accir.passes.base import Pass, PassResult, map_functions
-from accir.passes.ids import is_versioned
+from accir.passes.base import Pass, PassResult
 from accir.passes.loop_nests import (
     NestDependence,
+    NestWalker,
     describe,
     live_after,
     loop_remark,
@@ -84,6 +80,7 @@ from accir.passes.loop_nests import (
     permutation_legal,
     rectangular,
     reorder_obstacle,
+    walk_functions,
 )
 from accir.passes.parallel_scalars import exposed_reads
 from accir.passes.registry import register
@@ -102,43 +99,18 @@ class LoopInterchange(Pass):
     line_bytes: int = 64  # cache line size of the cost model
 
     def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
-        remarks: list[Remark] = []
-
-        def interchange(fn: Function) -> Function:
-            planner = _Planner(self, analyses.get(DependenceAnalysis, fn), fn)
-            body = planner.block(fn.body)
-            remarks.extend(planner.remarks)
-            return fn if body is fn.body else dataclasses.replace(fn, body=body)
-
-        return PassResult(map_functions(module, interchange), remarks=tuple(remarks))
+        return walk_functions(
+            module, lambda fn: _Planner(self, analyses.get(DependenceAnalysis, fn), fn))
 
 
-class _Planner:
-    """Walks a function top-down (decisions need the loops the dependence graph knows) and
-    rebuilds the nests it permutes."""
+class _Planner(NestWalker):
+    """Permutes the nests of one function."""
 
     def __init__(self, options: LoopInterchange, graph: DependenceGraph, fn: Function):
+        super().__init__()
         self.options = options
         self.graph = graph
         self.fn = fn
-        self.remarks: list[Remark] = []
-
-    def block(self, body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
-        new = tuple(self.stmt(s) for s in body)
-        return body if all(a is b for a, b in zip(new, body, strict=True)) else new
-
-    def stmt(self, s: Stmt) -> Stmt:
-        if isinstance(s, Loop):
-            return self.loop(s)
-        if isinstance(s, If):
-            then = self.block(s.then)
-            orelse = s.orelse if is_versioned(s) else self.block(s.orelse)  # slow copy: as is
-            return s if then is s.then and orelse is s.orelse else dataclasses.replace(
-                s, then=then, orelse=orelse)
-        if isinstance(s, (While, Region)):
-            body = self.block(s.body)
-            return s if body is s.body else dataclasses.replace(s, body=body)
-        return s
 
     def loop(self, loop: Loop) -> Stmt:
         nest = perfect_nest(loop)[:MAX_DEPTH]

@@ -12,7 +12,8 @@ first so that the fast copy of a versioned nest has unchecked subscripts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from accir.analysis.dependence import Dependence, DependenceGraph
@@ -31,6 +32,7 @@ from accir.ir.nodes import (
     Function,
     If,
     Loop,
+    Module,
     Region,
     Return,
     Stmt,
@@ -42,6 +44,57 @@ from accir.ir.nodes import (
 )
 from accir.ir.rewrite import iter_exprs
 from accir.ir.uses import assigned_in
+from accir.passes.base import PassResult, map_functions
+from accir.passes.ids import is_versioned
+
+
+class NestWalker:
+    """Top-down walk of a function for the nest transformations: a pass decides on a loop as
+    the dependence graph knows it, before anything inside it is rebuilt, and the original
+    (checked) copy of a versioned nest is left as it is. Subclasses override `loop`, which
+    may return several statements, and add to `remarks`."""
+
+    def __init__(self) -> None:
+        self.remarks: list[Remark] = []
+
+    def block(self, body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
+        out: list[Stmt] = []
+        for s in body:
+            new = self.stmt(s)
+            out.extend(new if isinstance(new, tuple) else (new,))
+        if len(out) == len(body) and all(a is b for a, b in zip(out, body, strict=True)):
+            return body
+        return tuple(out)
+
+    def stmt(self, s: Stmt) -> Stmt | tuple[Stmt, ...]:
+        if isinstance(s, Loop):
+            return self.loop(s)
+        if isinstance(s, If):
+            then = self.block(s.then)
+            orelse = s.orelse if is_versioned(s) else self.block(s.orelse)
+            return s if then is s.then and orelse is s.orelse else dataclasses.replace(
+                s, then=then, orelse=orelse)
+        if isinstance(s, (While, Region)):
+            body = self.block(s.body)
+            return s if body is s.body else dataclasses.replace(s, body=body)
+        return s
+
+    def loop(self, loop: Loop) -> Stmt | tuple[Stmt, ...]:
+        body = self.block(loop.body)
+        return loop if body is loop.body else dataclasses.replace(loop, body=body)
+
+
+def walk_functions(module: Module, walker: Callable[[Function], NestWalker]) -> PassResult:
+    """Run a fresh walker over each function of the module; its remarks with the result."""
+    remarks: list[Remark] = []
+
+    def one(fn: Function) -> Function:
+        w = walker(fn)
+        body = w.block(fn.body)
+        remarks.extend(w.remarks)
+        return fn if body is fn.body else dataclasses.replace(fn, body=body)
+
+    return PassResult(map_functions(module, one), remarks=tuple(remarks))
 
 
 def perfect_nest(loop: Loop) -> list[Loop]:

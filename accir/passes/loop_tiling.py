@@ -77,7 +77,6 @@ from typing import ClassVar
 
 from accir.analysis.dependence import DependenceAnalysis, DependenceGraph
 from accir.analysis.manager import AnalysisManager
-from accir.diagnostics import Remark
 from accir.frontend.directives import Clause, Directive
 from accir.ir.affine import affine_of
 from accir.ir.nodes import (
@@ -91,21 +90,20 @@ from accir.ir.nodes import (
     Load,
     Loop,
     Module,
-    Region,
     Stmt,
     Store,
     Var,
-    While,
     walk_stmts,
 )
 from accir.ir.printer import print_expr
 from accir.ir.rewrite import iter_exprs
 from accir.ir.types import PYINT
 from accir.ir.uses import assigned_in, local_vars
-from accir.passes.base import Pass, PassResult, map_functions
-from accir.passes.ids import IdSupply, is_versioned
+from accir.passes.base import Pass, PassResult
+from accir.passes.ids import IdSupply
 from accir.passes.loop_nests import (
     NestDependence,
+    NestWalker,
     describe,
     live_after,
     loop_remark,
@@ -113,6 +111,7 @@ from accir.passes.loop_nests import (
     perfect_nest,
     rectangular,
     reorder_obstacle,
+    walk_functions,
 )
 from accir.passes.parallel_scalars import exposed_reads
 from accir.passes.registry import PipelineError, register
@@ -136,15 +135,8 @@ class LoopTiling(Pass):
         forced = _parse_sizes(self.sizes)
         if self.size < 0 or self.cache_kib <= 0:
             raise PipelineError("loop-tiling: size must be >= 0 and cache_kib > 0")
-        remarks: list[Remark] = []
-
-        def tile(fn: Function) -> Function:
-            planner = _Planner(self, forced, analyses.get(DependenceAnalysis, fn), fn)
-            body = planner.block(fn.body)
-            remarks.extend(planner.remarks)
-            return fn if body is fn.body else dataclasses.replace(fn, body=body)
-
-        return PassResult(map_functions(module, tile), remarks=tuple(remarks))
+        return walk_functions(
+            module, lambda fn: _Planner(self, forced, analyses.get(DependenceAnalysis, fn), fn))
 
 
 def _parse_sizes(text: str) -> tuple[int, ...]:
@@ -169,45 +161,24 @@ class _Band:
     deps: list[NestDependence]
 
 
-class _Planner:
-    """Walks a function top-down, deciding on the loops the dependence graph knows, and
-    rebuilds the bands it tiles."""
+class _Planner(NestWalker):
+    """Tiles the bands of one function."""
 
     def __init__(self, options: LoopTiling, forced: tuple[int, ...], graph: DependenceGraph,
                  fn: Function):
+        super().__init__()
         self.options = options
         self.forced = forced
         self.graph = graph
         self.fn = fn
         self.ids = IdSupply(fn)
         self.names = {v.name for v in local_vars(fn)}
-        self.remarks: list[Remark] = []
 
     # ------------------------------------------------------------------ walking
 
-    def block(self, body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
-        new = tuple(self.stmt(s) for s in body)
-        return body if all(a is b for a, b in zip(new, body, strict=True)) else new
-
-    def stmt(self, s: Stmt) -> Stmt:
-        if isinstance(s, Loop):
-            return self.loop(s)
-        if isinstance(s, If):
-            then = self.block(s.then)
-            orelse = s.orelse if is_versioned(s) else self.block(s.orelse)  # slow copy: as is
-            return s if then is s.then and orelse is s.orelse else dataclasses.replace(
-                s, then=then, orelse=orelse)
-        if isinstance(s, (While, Region)):
-            body = self.block(s.body)
-            return s if body is s.body else dataclasses.replace(s, body=body)
-        return s
-
-    def loop(self, loop: Loop) -> Stmt:
+    def loop(self, loop: Loop) -> Stmt | tuple[Stmt, ...]:
         band = self.plan(loop)
-        if band is not None:
-            return self.rebuild(band)
-        body = self.block(loop.body)
-        return loop if body is loop.body else dataclasses.replace(loop, body=body)
+        return self.rebuild(band) if band is not None else super().loop(loop)
 
     # ------------------------------------------------------------------ deciding
 

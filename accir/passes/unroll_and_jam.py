@@ -52,7 +52,6 @@ from typing import ClassVar
 
 from accir.analysis.dependence import DependenceAnalysis, DependenceGraph
 from accir.analysis.manager import AnalysisManager
-from accir.diagnostics import Remark
 from accir.ir.affine import Affine, affine_of
 from accir.ir.nodes import (
     BinOp,
@@ -60,23 +59,21 @@ from accir.ir.nodes import (
     Const,
     Expr,
     Function,
-    If,
     Load,
     Loop,
     Module,
-    Region,
     Select,
     Stmt,
     Store,
     Var,
-    While,
 )
 from accir.ir.printer import print_expr
 from accir.ir.rewrite import Rewriter, iter_exprs
 from accir.ir.types import PYINT
-from accir.passes.base import Pass, PassResult, map_functions
-from accir.passes.ids import IdSupply, is_versioned
+from accir.passes.base import Pass, PassResult
+from accir.passes.ids import IdSupply
 from accir.passes.loop_nests import (
+    NestWalker,
     live_after,
     loop_remark,
     nest_dependences,
@@ -84,6 +81,7 @@ from accir.passes.loop_nests import (
     permutation_legal,
     rectangular,
     reorder_obstacle,
+    walk_functions,
 )
 from accir.passes.registry import register
 
@@ -101,52 +99,24 @@ class UnrollAndJam(Pass):
     def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
         if self.factor < 2 or self.loops < 1:
             return PassResult(module)
-        remarks: list[Remark] = []
-
-        def unroll(fn: Function) -> Function:
-            jammer = _Jammer(self, analyses.get(DependenceAnalysis, fn), fn)
-            body = jammer.block(fn.body)
-            remarks.extend(jammer.remarks)
-            return fn if body is fn.body else dataclasses.replace(fn, body=body)
-
-        return PassResult(map_functions(module, unroll), remarks=tuple(remarks))
+        return walk_functions(
+            module, lambda fn: _Jammer(self, analyses.get(DependenceAnalysis, fn), fn))
 
 
-class _Jammer:
-    """Decides on the loops the dependence graph knows, top-down, and rebuilds the nests."""
+class _Jammer(NestWalker):
+    """Unrolls and jams the nests of one function."""
 
     def __init__(self, options: UnrollAndJam, graph: DependenceGraph, fn: Function):
+        super().__init__()
         self.options = options
         self.graph = graph
         self.fn = fn
         self.ids = IdSupply(fn)
-        self.remarks: list[Remark] = []
 
-    def block(self, body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
-        out: list[Stmt] = []
-        for s in body:
-            new = self.stmt(s)
-            out.extend(new if isinstance(new, tuple) else (new,))
-        return body if len(out) == len(body) and all(
-            a is b for a, b in zip(out, body, strict=True)) else tuple(out)
-
-    def stmt(self, s: Stmt) -> Stmt | tuple[Stmt, ...]:
-        if isinstance(s, Loop):
-            nest = perfect_nest(s)
-            chosen = self.choose(nest) if len(nest) > 1 else []
-            if chosen:
-                return self.jam(nest, chosen)
-            body = self.block(s.body)
-            return s if body is s.body else dataclasses.replace(s, body=body)
-        if isinstance(s, If):
-            then = self.block(s.then)
-            orelse = s.orelse if is_versioned(s) else self.block(s.orelse)
-            return s if then is s.then and orelse is s.orelse else dataclasses.replace(
-                s, then=then, orelse=orelse)
-        if isinstance(s, (While, Region)):
-            body = self.block(s.body)
-            return s if body is s.body else dataclasses.replace(s, body=body)
-        return s
+    def loop(self, loop: Loop) -> Stmt | tuple[Stmt, ...]:
+        nest = perfect_nest(loop)
+        chosen = self.choose(nest) if len(nest) > 1 else []
+        return self.jam(nest, chosen) if chosen else super().loop(loop)
 
     def choose(self, nest: list[Loop]) -> list[int]:
         """Positions of the loops to unroll (outermost first); [] to leave the nest."""
