@@ -83,7 +83,8 @@ def progress(msg: str) -> None:
 
 
 def fresh(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    """Copies of the array arguments, each in its own memory layout (C, Fortran)."""
+    return tuple(a.copy(order="K") if isinstance(a, np.ndarray) else a for a in args)
 
 
 def time_call(fn: Callable[..., Any], args: tuple[Any, ...]) -> float:
