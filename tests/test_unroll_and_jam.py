@@ -11,7 +11,7 @@ from accir.analysis.manager import AnalysisManager
 from accir.ir.parser import parse_module
 from accir.passes.unroll_and_jam import UnrollAndJam
 
-PIPELINE = ("normalize,bounds-check-hoist,loop-interchange,unroll-and-jam,"
+PIPELINE = ("normalize,bounds-check-hoist,loop-interchange,unroll-and-jam{loops=2},"
             "mark-independent-loops,auto-parallelize")
 
 
@@ -52,8 +52,7 @@ def test_matmul_matches_cpython_bit_for_bit(shape, factor):
     A, B, C = rng.random((n, p)), rng.random((p, m)), rng.random((n, m))
     expected, got = C.copy(), C.copy()
     mm(expected, A, B)
-    fn = accir.compile(mm, pipeline=PIPELINE.replace("unroll-and-jam",
-                                                     f"unroll-and-jam{{factor={factor}}}"))
+    fn = accir.compile(mm, pipeline=PIPELINE.replace("loops=2", f"loops=2 factor={factor}"))
     fn(got, A, B)
     assert np.array_equal(got, expected)
 
