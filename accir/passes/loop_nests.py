@@ -23,6 +23,7 @@ from accir.ir.nodes import (
     AccStmt,
     Alloc,
     Assign,
+    BinOp,
     Break,
     Call,
     Const,
@@ -95,6 +96,15 @@ def walk_functions(module: Module, walker: Callable[[Function], NestWalker]) -> 
         return fn if body is fn.body else dataclasses.replace(fn, body=body)
 
     return PassResult(map_functions(module, one), remarks=tuple(remarks))
+
+
+def unrolled(loop: Loop) -> bool:
+    """Whether unroll-and-jam made the loop: its step is not 1, or it runs the iterations an
+    unrolled loop left (its start takes a remainder, `stop - (stop - start) % factor`). The
+    nest transformations leave such nests as they are."""
+    if not (isinstance(loop.step, Const) and loop.step.value == 1):
+        return True
+    return any(isinstance(e, BinOp) and e.op == "%" for e in (loop.start, *iter_exprs(loop.start)))
 
 
 def perfect_nest(loop: Loop) -> list[Loop]:

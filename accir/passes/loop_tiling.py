@@ -111,6 +111,7 @@ from accir.passes.loop_nests import (
     perfect_nest,
     rectangular,
     reorder_obstacle,
+    unrolled,
     walk_functions,
 )
 from accir.passes.parallel_scalars import exposed_reads
@@ -219,7 +220,7 @@ class _Planner(NestWalker):
 
     def auto_band(self, loop: Loop) -> _Band | None:
         nest = _undirected(perfect_nest(loop))
-        if any(_tiled(x) for x in nest):
+        if any(_tiled(x) or unrolled(x) for x in nest):
             return None
         if self.forced:
             if len(nest) < len(self.forced):

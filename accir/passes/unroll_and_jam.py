@@ -81,6 +81,7 @@ from accir.passes.loop_nests import (
     permutation_legal,
     rectangular,
     reorder_obstacle,
+    unrolled,
     walk_functions,
 )
 from accir.passes.registry import register
@@ -117,7 +118,7 @@ class _Jammer(NestWalker):
 
     def loop(self, loop: Loop) -> Stmt | tuple[Stmt, ...]:
         nest = perfect_nest(loop)
-        if any(_remainder(x) or not _unit_step(x) for x in nest):
+        if any(unrolled(x) for x in nest):
             return loop  # unit steps only: an unrolled nest or its remainder stays as it is
         chosen = self.choose(nest) if len(nest) > 1 else []
         return self.jam(nest, chosen) if chosen else super().loop(loop)
@@ -189,16 +190,6 @@ def _reuse(body: tuple[Stmt, ...], loop: Loop, innermost: Loop) -> int:
             if loop.var.name not in used and innermost.var.name in used:
                 found.add(f"{r.array.name}{[print_expr(i) for i in r.indices]}")
     return len(found)
-
-
-def _remainder(loop: Loop) -> bool:
-    """Whether the loop runs the iterations an unrolled loop left (its start takes a
-    remainder: `stop - (stop - start) % factor`): fewer than `factor`, not worth unrolling."""
-    return any(isinstance(e, BinOp) and e.op == "%" for e in (loop.start, *iter_exprs(loop.start)))
-
-
-def _unit_step(loop: Loop) -> bool:
-    return isinstance(loop.step, Const) and loop.step.value == 1
 
 
 def _minus(e: Expr, k: int) -> Expr:
