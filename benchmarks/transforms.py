@@ -55,7 +55,7 @@ from benchmarks.serial import (  # noqa: E402
 
 # removed one at a time from the default pipeline to see what each contributes
 ABLATED_PASSES = ("licm", "loop-distribution", "loop-interchange", "unroll-and-jam",
-                  "loop-tiling", "loop-fusion")
+                  "loop-tiling", "loop-fusion", "loop-wavefront")
 
 # ---------------------------------------------------------------------------------- kernels
 

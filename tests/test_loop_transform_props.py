@@ -66,7 +66,7 @@ _program_gen: Any = importlib.import_module("program_gen")
 _random_programs: Any = importlib.import_module("test_random_programs")
 
 TRANSFORMS = ("loop-interchange", "loop-distribution", "loop-fusion", "loop-tiling", "licm",
-              "unroll-and-jam", "loop-collapse")
+              "unroll-and-jam", "loop-collapse", "loop-wavefront")
 SOURCE_PIPELINE = "normalize,bounds-check-hoist,{},mark-independent-loops,auto-parallelize"
 HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 # options each pass also runs with (drawn per example; "" is the default)

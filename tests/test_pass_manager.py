@@ -248,7 +248,7 @@ def test_pipeline_errors(pipeline: str, message: str, col: int, hint: str | None
 def test_default_pipeline() -> None:
     assert DEFAULT_PIPELINE == ("normalize,bounds-check-hoist,licm,loop-distribution,"
                                 "loop-interchange,unroll-and-jam,loop-tiling,loop-fusion,"
-                                "mark-independent-loops,auto-parallelize")
+                                "loop-wavefront,mark-independent-loops,auto-parallelize")
     assert default_pipeline("cpu") == default_pipeline("interp") == DEFAULT_PIPELINE
 
 

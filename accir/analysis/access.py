@@ -200,8 +200,8 @@ class _Collector:
         sid = getattr(stmt, "sid", "")
         if isinstance(stmt, Store):
             self.reads(sid, stmt.value, *stmt.indices)
-            self.record(sid, stmt.array.name, True, stmt, *self.subscripts(stmt.array,
-                                                                          stmt.indices))
+            self.record(sid, stmt.array.name, True, stmt, *self.subscripts(
+                stmt.array, stmt.indices, stmt.checked))
         elif isinstance(stmt, Assign):
             self.reads(sid, stmt.value)
             self.record(sid, stmt.target.name, True, stmt)
@@ -228,8 +228,8 @@ class _Collector:
                 if isinstance(e, Call):
                     self.call(sid, e)
                 elif isinstance(e, Load):
-                    self.record(sid, e.array.name, False, e, *self.subscripts(e.array,
-                                                                             e.indices))
+                    self.record(sid, e.array.name, False, e, *self.subscripts(
+                        e.array, e.indices, e.checked))
                 elif (isinstance(e, Var) and isinstance(e.type, ScalarType)
                       and not self.is_loop_index(e.name)):
                     self.record(sid, e.name, False, e)
@@ -253,10 +253,12 @@ class _Collector:
     def is_loop_index(self, name: str) -> bool:
         return any(info.var is not None and info.var.name == name for info in self.loops)
 
-    def subscripts(self, array: Var, indices: tuple[Expr, ...]
+    def subscripts(self, array: Var, indices: tuple[Expr, ...], checked: bool = True
                    ) -> tuple[tuple[Affine | None, ...], tuple[Affine | None, ...],
                               tuple[Affine, ...]]:
-        """(exact subscripts, subscripts assuming no wrap-around, the assumptions)."""
+        """(exact subscripts, subscripts assuming no wrap-around, the assumptions). An
+        unchecked subscript is known to lie in [0, shape): it never wraps around, whatever
+        the bounds of the loops around it."""
         if not self.strided_exact and isinstance(array.type, ArrayType) and \
                 array.type.layout == "A":
             unknown = (None,) * len(indices)
@@ -267,7 +269,10 @@ class _Collector:
         for index in indices:
             form = self.affine(index)
             minimum = self.minimum(form) if form is not None else None
-            if form is None or minimum is None:
+            if form is not None and not checked:
+                exact.append(form)
+                optimistic.append(form)
+            elif form is None or minimum is None:
                 exact.append(None)
                 optimistic.append(None)
             elif _provably_nonnegative(minimum, self.sizes):

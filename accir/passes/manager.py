@@ -31,8 +31,8 @@ from accir.passes.base import Option, Pass, PassResult
 from accir.passes.registry import PipelineError, did_you_mean, get_pass
 
 DEFAULT_PIPELINE = ("normalize,bounds-check-hoist,licm,loop-distribution,loop-interchange,"
-                    "unroll-and-jam,loop-tiling,loop-fusion,mark-independent-loops,"
-                    "auto-parallelize")
+                    "unroll-and-jam,loop-tiling,loop-fusion,loop-wavefront,"
+                    "mark-independent-loops,auto-parallelize")
 BANNER = "// -----// IR Dump After {} //----- //"
 REPRODUCER_HEADER = '// accir-reproducer: pipeline="{}" failing-pass="{}"'
 

@@ -28,6 +28,7 @@ PASS_MODULES: dict[str, str] = {
     "licm": "accir.passes.licm",
     "unroll-and-jam": "accir.passes.unroll_and_jam",
     "loop-tiling": "accir.passes.loop_tiling",
+    "loop-wavefront": "accir.passes.loop_wavefront",
 }
 
 _PASSES: dict[str, type[Pass]] = {}
