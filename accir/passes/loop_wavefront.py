@@ -18,8 +18,8 @@ unit steps, rectangular bounds, a reorderable body, constant distances and loop 
 read after the nest.
 
 It pays even on one thread: the points of a wavefront do not wait for each other, where a
-Gauss-Seidel row waits for each point's left neighbour (seidel-2d 4x faster on one core, 7x on
-two; see docs/transformations.md).
+Gauss-Seidel row waits for each point's left neighbour (seidel-2d 5x faster; see
+docs/transformations.md).
 
 >>> from accir.ir.parser import parse_module
 >>> from accir.ir.printer import print_module
