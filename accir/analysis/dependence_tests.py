@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import operator
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import lru_cache, reduce
 from math import prod
 
 from accir.analysis.banerjee import (
@@ -115,6 +115,9 @@ class DependenceResult:
 
 
 
+# Problems are values (frozen, hashable) and the tests are pure: every pass that asks for the
+# dependence graph after another one changed the IR meets mostly the same pairs again.
+@lru_cache(maxsize=8192)
 def test_dependence(problem: DependenceProblem) -> DependenceResult:
     """Decide a dependence problem (see the module docstring).
 
