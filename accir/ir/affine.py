@@ -65,8 +65,8 @@ class Affine:
         result: Expr | None = None
         for leaf, c in self.terms:
             term = leaf if leaf.type == PYINT else Cast(leaf, PYINT)
-            if c == -1 and result is not None:
-                result = BinOp("-", result, term)
+            if c < 0 and result is not None:  # `x - 2 * i`, not `x + (-2 * i)`
+                result = BinOp("-", result, term if c == -1 else BinOp("*", Const(-c, PYINT), term))
                 continue
             if c != 1:
                 term = BinOp("*", Const(c, PYINT), term)

@@ -509,7 +509,7 @@ def _acc_op(op: str) -> str:
 
 
 def _evidence(d: Dependence) -> str:
-    distance = next((x for x in d.distances if x is not None and x != 0), None)
+    distance = d.distances[d.level - 1] if d.level else None  # of the carrying loop
     when = (f"{abs(distance)} iteration{'s' if abs(distance) != 1 else ''} later"
             if distance is not None else "in a later iteration")
     return (f"{d.kind} dependence on '{d.array}': {_access(d.source)} and then "
