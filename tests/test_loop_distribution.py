@@ -475,3 +475,61 @@ def test_distribution_keeps_the_interpreters_results(text: str, perfect: bool) -
     check_same_results(module, result.module)
     again = LoopDistribution(perfect=perfect).run(result.module, AnalysisManager())
     assert again.module is result.module
+
+
+# ---------------------------------------------------------------------- scalar expansion
+
+
+def shared_temporary(a, b, c):
+    n = a.shape[0]
+    for i in range(1, n):
+        t = a[i] * 2.0
+        b[i] = b[i - 1] * 0.5 + t
+        c[i] = t * 3.0
+
+
+def shared_temporary_read_after(a, b, c):
+    n = a.shape[0]
+    t = 0.0
+    for i in range(1, n):
+        t = a[i] * 2.0
+        b[i] = b[i - 1] * 0.5 + t
+        c[i] = t * 3.0
+    return t
+
+
+@pytest.mark.parametrize("target", ["cpu", "interp"])
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 9, 40000])
+def test_expanded_scalar_lets_the_recurrence_split_from_the_parallel_statement(target, n):
+    rng = np.random.default_rng(n)
+    a, b, c = rng.random(n), rng.random(n), rng.random(n)
+    expected = [a.copy(), b.copy(), c.copy()]
+    shared_temporary(*expected)
+    got = [a.copy(), b.copy(), c.copy()]
+    fn = accir.compile(shared_temporary, target=target)
+    fn(*got)
+    for x, y in zip(got, expected, strict=True):
+        assert np.array_equal(x, y)
+    kinds = {r.kind for r in fn.remarks if r.pass_name == "loop-distribution"}
+    assert {"expanded", "distributed"} <= kinds
+
+
+def test_expansion_with_failing_bounds_checks_runs_the_original():
+    a, b, c = np.ones(5), np.ones(5), np.ones(3)  # c too short: IndexError at i = 3
+    fn = accir.compile(shared_temporary)
+    got = [a.copy(), b.copy(), c.copy()]
+    expected = [a.copy(), b.copy(), c.copy()]
+    with pytest.raises(IndexError):
+        fn(*got)
+    with pytest.raises(IndexError):
+        shared_temporary(*expected)
+    for x, y in zip(got, expected, strict=True):
+        assert np.array_equal(x, y)
+
+
+def test_a_scalar_read_after_the_loop_is_not_expanded():
+    rng = np.random.default_rng(7)
+    a, b, c = rng.random(6), rng.random(6), rng.random(6)
+    fn = accir.compile(shared_temporary_read_after)
+    assert fn(a.copy(), b.copy(), c.copy()) == shared_temporary_read_after(a, b, c)
+    assert not [r for r in fn.remarks if r.kind == "expanded"]

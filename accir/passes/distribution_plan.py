@@ -13,6 +13,7 @@ from accir.analysis.access import Access
 from accir.analysis.dependence import Dependence, DependenceGraph
 from accir.ir.nodes import (
     Assign,
+    Const,
     Expr,
     Function,
     If,
@@ -131,7 +132,7 @@ class Plan:
             return f"not distributed (it would split into {len(self.groups)} loops): " \
                    f"{self.blocked}"
         shared = "".join(f"; {', '.join(users)} stay in one loop: they share scalar '{name}'"
-                         " (no scalar expansion)" for name, users in self.ties.items()
+                         " (not expanded)" for name, users in self.ties.items()
                          if len(users) > 1)
         if not self.groups:
             return (f"not distributed: {', '.join(self.order)} form one recurrence (cycle "
@@ -167,6 +168,9 @@ class Planner:
     depth: int  # of the loop, counting from 1 at the outermost loop of the function
     members: dict[str, frozenset[str]]
     subset: frozenset[str]
+    # scalars to be expanded into arrays: they tie no statements, and their dependences
+    # carried by the loop go away
+    expand: frozenset[str] = frozenset()
     order: list[str] = field(init=False)
     unit: dict[str, int] = field(init=False)
 
@@ -180,7 +184,9 @@ class Planner:
         if len(self.order) < 2:
             return None
         edges = self.edges()
-        ties = _ties(self.fn, self.loop, self.subset, self.order)
+        ties = {name: users for name, users in
+                _ties(self.fn, self.loop, self.subset, self.order).items()
+                if name not in self.expand}
         components, succ = self.components(edges, ties)
         if len(components) == 1:
             if components[0].witness is None:
@@ -219,6 +225,8 @@ class Planner:
         for d in self.graph.dependences:
             if d.kind == "input" or (d.level is not None and d.level < self.depth):
                 continue
+            if d.level is not None and d.source.scalar and d.array in self.expand:
+                continue  # an element of the expanded array per iteration
             if not (self.inside(d.source) and self.inside(d.sink)):
                 continue
             sources = self.members.get(d.source.stmt_id, frozenset()) & self.subset
@@ -396,3 +404,26 @@ def _cycle(witness: _Edge, edges: list[_Edge], ties: dict[str, tuple[str, ...]],
                 back[there] = [*back[here], label]
                 queue.append(there)
     return ", ".join([plan.label(witness), *back.get(witness.src, [])])
+
+
+def expandable(fn: Function, loop: Loop) -> frozenset[str]:
+    """Scalars of `loop` that scalar expansion can turn into arrays indexed by the iteration:
+    assigned once, at the top of the body, before any read in each iteration; of a NumPy
+    (strong) type; not read after the loop. The loop has unit step and bounds that read
+    nothing it assigns (its first iteration's index is computed again inside)."""
+    if not (isinstance(loop.step, Const) and loop.step.value == 1):
+        return frozenset()
+    assigned = assigned_in(loop.body)
+    if _free((loop.start, loop.stop), frozenset()) & assigned or any(
+            isinstance(e, Load) for b in (loop.start, loop.stop) for e in (b, *iter_exprs(b))):
+        return frozenset()
+    top = [s for s in loop.body if isinstance(s, Assign)]
+    counts: dict[str, int] = {}
+    for s in walk_stmts(loop.body):
+        if isinstance(s, Assign):
+            counts[s.target.name] = counts.get(s.target.name, 0) + 1
+    exposed = exposed_reads(loop.body)
+    names = {s.target.name for s in top
+             if counts[s.target.name] == 1 and s.target.name not in exposed
+             and isinstance(s.target.type, ScalarType) and not s.target.type.weak}
+    return frozenset(names - live_after(fn, loop, names)) if names else frozenset()

@@ -17,11 +17,15 @@ repeats until nothing changes (so it is idempotent).
 A split is made only when it gains something: a loop that runs in parallel next to a
 recurrence, or, with `perfect` (the default), perfect nests made from an imperfect one (for
 loop-interchange). A scalar assigned in the loop keeps every statement that uses it in one
-group (no scalar expansion), so its value after the loop is the last iteration's; one
-assigned before every read in each iteration (private) does not make the group a recurrence.
+group, so its value after the loop is the last iteration's; one assigned before every read in
+each iteration (private) does not make the group a recurrence. Scalar expansion unties such
+a private temporary of an outermost loop (unit step, a NumPy type, not read after the loop)
+when that lets the loop split further: it becomes an array with an element per iteration,
+allocated before the loop, and the next round distributes the loop.
 
-Remarks: `distributed` lists the new loops; `not-transformed` names the cycle of a loop
-whose statements form one recurrence, or what prevents a worthwhile split.
+Remarks: `distributed` lists the new loops; `expanded` names the scalars expanded;
+`not-transformed` names the cycle of a loop whose statements form one recurrence, or what
+prevents a worthwhile split.
 
 >>> from accir.ir.parser import parse_module
 >>> from accir.ir.printer import print_module
@@ -59,19 +63,30 @@ from typing import ClassVar
 from accir.analysis.dependence import DependenceAnalysis, DependenceGraph
 from accir.analysis.manager import AnalysisManager
 from accir.diagnostics import Remark
+from accir.ir.affine import affine_of
 from accir.ir.nodes import (
+    Alloc,
     Assign,
+    BinOp,
+    Compare,
+    Const,
+    Expr,
     Function,
     If,
+    Load,
     Loop,
     Module,
+    Select,
     Stmt,
     Store,
+    Var,
     walk_stmts,
 )
 from accir.ir.rewrite import Rewriter
+from accir.ir.types import PYINT, ArrayType, ScalarType
+from accir.ir.uses import local_vars
 from accir.passes.base import Pass, PassResult, map_functions
-from accir.passes.distribution_plan import Plan, Planner, StatementIndex
+from accir.passes.distribution_plan import Plan, Planner, StatementIndex, expandable
 from accir.passes.ids import IdSupply, is_versioned
 from accir.passes.loop_nests import loop_remark, reorder_obstacle
 from accir.passes.registry import register
@@ -126,6 +141,9 @@ class _Distributor(Rewriter):
             then = self.block(s.then)  # the slow copy checks every subscript: left alone
             return s if then is s.then else dataclasses.replace(s, then=then)
         if isinstance(s, Loop) and self.eligible(s):
+            names = self.worth_expanding(s)
+            if names:
+                return self.expand(s, names)
             copies = self.distribute(s, self.index.leaves[id(s)], self.claim(s.lid))
             return copies[0] if len(copies) == 1 else copies
         return super().stmt(s)
@@ -143,10 +161,58 @@ class _Distributor(Rewriter):
                 self.remark(loop, "not-transformed", plan.describe([]))
         return False
 
-    def plan(self, loop: Loop, subset: frozenset[str]) -> Plan | None:
+    def plan(self, loop: Loop, subset: frozenset[str], expand: frozenset[str] = frozenset()
+             ) -> Plan | None:
         planner = Planner(self.graph, self.fn, loop, self.index.depth[id(loop)],
-                           self.index.members, subset)
+                          self.index.members, subset, expand)
         return planner.plan(self.perfect)
+
+    def worth_expanding(self, loop: Loop) -> frozenset[str]:
+        """The scalars whose expansion into arrays lets an outermost loop split further
+        (shared scalars tie statements to one copy otherwise)."""
+        if self.index.depth[id(loop)] != 1:
+            return frozenset()  # an array per outer iteration: not worth it
+        subset = self.index.leaves[id(loop)]
+        plan = self.plan(loop, subset)
+        tied = {n for n, users in (plan.ties if plan else {}).items() if len(users) > 1}
+        names = expandable(self.fn, loop) & tied
+        if not names:
+            return frozenset()
+        expanded = self.plan(loop, subset, names)
+        if expanded is None or not expanded.splits:
+            return frozenset()
+        before = len(plan.groups) if plan is not None and plan.splits else 1
+        return names if len(expanded.groups) > before else frozenset()
+
+    def expand(self, loop: Loop, names: frozenset[str]) -> tuple[Stmt, ...]:
+        """`loop` with the scalars `names` turned into arrays with an element per iteration,
+        allocated just before it (the next round distributes it)."""
+        runs = Compare("<", loop.start, loop.stop)
+        trips = Select(runs, _affine(BinOp("-", loop.stop, loop.start)), Const(0, PYINT))
+        index = _affine(BinOp("-", loop.var, loop.start))
+        arrays: dict[str, Var] = {}
+        allocs: list[Stmt] = []
+        for name in sorted(names):
+            scalar = next(s.target for s in loop.body if isinstance(s, Assign)
+                          and s.target.name == name)
+            assert isinstance(scalar.type, ScalarType)
+            arrays[name] = Var(self.fresh_name(f"{name}_x"), ArrayType(scalar.type, 1, "C"))
+            allocs.append(Alloc(self.ids.fresh("S"), arrays[name], (trips,), None, loc=loop.loc))
+        self.remark(loop, "expanded", f"scalar{'s' if len(names) > 1 else ''} "
+                    f"{', '.join(repr(n) for n in sorted(names))} expanded into "
+                    f"{', '.join(repr(a.name) for a in arrays.values())} (an element per "
+                    "iteration) so that the statements sharing "
+                    f"{'them' if len(names) > 1 else 'it'} can run in separate loops")
+        new = _Expand(arrays, index).stmt(loop)
+        assert isinstance(new, Loop)
+        return (*allocs, new)
+
+    def fresh_name(self, base: str) -> str:
+        used = {v.name for v in local_vars(self.fn)}
+        name, k = base, 1
+        while name in used:
+            name, k = f"{base}{k}", k + 1
+        return name
 
     def distribute(self, loop: Loop, subset: frozenset[str], lid: str) -> tuple[Stmt, ...]:
         """The copies of `loop` that run the statements of `subset` (one unless the loop is
@@ -191,6 +257,31 @@ class _Distributor(Rewriter):
     def remark(self, loop: Loop, kind: str, message: str) -> None:
         self.remarks.append(loop_remark(LoopDistribution.name, kind, loop,
                                         f"loop over '{loop.var.name}' ({loop.lid}) {message}"))
+
+
+class _Expand(Rewriter):
+    """Assignments to and reads of the expanded scalars become stores and loads of the
+    iteration's element (unchecked: the index runs over [0, trips))."""
+
+    def __init__(self, arrays: dict[str, Var], index: Expr):
+        self.arrays = arrays
+        self.index = index
+
+    def stmt(self, s: Stmt) -> Stmt | tuple[Stmt, ...]:
+        array = self.arrays.get(s.target.name) if isinstance(s, Assign) else None
+        if array is None:
+            return super().stmt(s)  # the targets of other assignments are not reads
+        assert isinstance(s, Assign)
+        return Store(s.sid, array, (self.index,), self.expr(s.value), checked=False, loc=s.loc)
+
+    def expr_Var(self, e: Var) -> Expr:
+        array = self.arrays.get(e.name)
+        return e if array is None else Load(array, (self.index,), checked=False, loc=e.loc)
+
+
+def _affine(e: Expr) -> Expr:
+    form = affine_of(e)
+    return form.to_expr() if form is not None else e
 
 
 def _same(new: list[Stmt], old: tuple[Stmt, ...]) -> bool:

@@ -47,6 +47,7 @@ from accir.ir.rewrite import iter_exprs
 from accir.ir.uses import assigned_in
 from accir.passes.base import PassResult, map_functions
 from accir.passes.ids import is_versioned
+from accir.passes.parallel_scalars import exposed_reads
 
 
 class NestWalker:
@@ -180,15 +181,19 @@ def rectangular(nest: list[Loop]) -> bool:
 
 def live_after(fn: Function, root: Stmt, names: set[str]) -> set[str]:
     """Which of `names` may be read outside `root` with a value `root` gave them:
-    conservatively, every read outside `root` that is not inside a loop over the same
-    variable (which assigns it first)."""
+    conservatively, every read outside `root` except those inside a loop that assigns the
+    variable first in every iteration (a loop over it, or one whose body assigns it before
+    any read)."""
     live: set[str] = set()
 
     def visit(body: tuple[Stmt, ...], bound: frozenset[str]) -> None:
         for s in body:
             if s is root:
                 continue
-            inner = bound | {s.var.name} if isinstance(s, Loop) else bound
+            inner = bound
+            if isinstance(s, Loop):
+                private = (assigned_in(s.body) & names) - exposed_reads(s.body)
+                inner = bound | {s.var.name} | private
             for e in own_exprs(s) if not isinstance(s, Loop) else (s.start, s.stop, s.step):
                 live.update(v.name for v in (e, *iter_exprs(e))
                             if isinstance(v, Var) and v.name in names and v.name not in bound)
