@@ -161,8 +161,8 @@ def test_a_split_off_recurrence_is_not_reported_again() -> None:
     assert [r.kind for r in result.remarks] == ["distributed"]
     assert result.remarks[0].message == (
         "loop over 'i' (L0) distributed into 2 loops: L0 {S1, S2} sequential (recurrence on "
-        "'s': S1 -> S1), L1 {S3} parallel; S1, S2 stay in one loop: they share scalar 's' (no "
-        "scalar expansion)")
+        "'s': S1 -> S1), L1 {S3} parallel; S1, S2 stay in one loop: they share scalar 's' (not "
+        "expanded)")
 
 
 VERSIONED = """
