@@ -7,6 +7,7 @@ import re
 
 from accir.ir.nodes import Expr, Function, If, Load, Stmt, walk_stmts
 from accir.ir.rewrite import Rewriter
+from accir.ir.uses import local_vars
 
 
 class IdSupply:
@@ -41,6 +42,21 @@ class IdSupply:
         result = _Renumber().stmt(stmt)
         assert not isinstance(result, tuple)
         return result
+
+
+class NameSupply:
+    """Fresh variable names for a function: `base`, else `base1`, `base2`, ... (any name the
+    function does not use yet)."""
+
+    def __init__(self, fn: Function):
+        self.used = {v.name for v in local_vars(fn)}
+
+    def fresh(self, base: str) -> str:
+        name, k = base, 1
+        while name in self.used:
+            name, k = f"{base}{k}", k + 1
+        self.used.add(name)
+        return name
 
 
 def is_versioned(s: If) -> bool:

@@ -67,9 +67,8 @@ from accir.ir.nodes import (
 )
 from accir.ir.rewrite import Rewriter
 from accir.ir.types import PYINT
-from accir.ir.uses import local_vars
 from accir.passes.base import Pass, PassResult, map_functions
-from accir.passes.ids import IdSupply
+from accir.passes.ids import IdSupply, NameSupply
 from accir.passes.loop_nests import live_after, loop_remark, perfect_nest, rectangular
 from accir.passes.parallel_directives import collapse_count
 from accir.passes.registry import register
@@ -100,7 +99,7 @@ class _Collapser(Rewriter):
         self.depth = depth
         self.fn = fn
         self.ids = IdSupply(fn)
-        self.names = {v.name for v in local_vars(fn)}
+        self.names = NameSupply(fn)
         self.remarks: list[Remark] = []
 
     def stmt(self, stmt: Stmt) -> Stmt | tuple[Stmt, ...]:
@@ -142,7 +141,7 @@ class _Collapser(Rewriter):
         return None
 
     def collapse(self, nest: list[Loop]) -> Loop:
-        index = Var(self.fresh("_".join(loop.var.name for loop in nest)), PYINT)
+        index = Var(self.names.fresh("_".join(loop.var.name for loop in nest)), PYINT)
         trips = [_trips(loop) for loop in nest]
         values: list[Expr] = []
         rest: Expr = index
@@ -165,12 +164,6 @@ class _Collapser(Rewriter):
             outer, var=index, start=Const(0, PYINT), stop=total, step=Const(1, PYINT),
             body=(*assigns, *nest[-1].body), directive=_without_collapse(outer.directive))
 
-    def fresh(self, base: str) -> str:
-        name, k = base, 1
-        while name in self.names:
-            name, k = f"{base}{k}", k + 1
-        self.names.add(name)
-        return name
 
 
 def _trips(loop: Loop) -> Expr:

@@ -84,10 +84,9 @@ from accir.ir.nodes import (
 )
 from accir.ir.rewrite import Rewriter
 from accir.ir.types import PYINT, ArrayType, ScalarType
-from accir.ir.uses import local_vars
 from accir.passes.base import Pass, PassResult, map_functions
 from accir.passes.distribution_plan import Plan, Planner, StatementIndex, expandable
-from accir.passes.ids import IdSupply, is_versioned
+from accir.passes.ids import IdSupply, NameSupply, is_versioned
 from accir.passes.loop_nests import loop_remark, reorder_obstacle
 from accir.passes.registry import register
 
@@ -192,11 +191,12 @@ class _Distributor(Rewriter):
         index = _affine(BinOp("-", loop.var, loop.start))
         arrays: dict[str, Var] = {}
         allocs: list[Stmt] = []
+        supply = NameSupply(self.fn)
         for name in sorted(names):
             scalar = next(s.target for s in loop.body if isinstance(s, Assign)
                           and s.target.name == name)
             assert isinstance(scalar.type, ScalarType)
-            arrays[name] = Var(self.fresh_name(f"{name}_x"), ArrayType(scalar.type, 1, "C"))
+            arrays[name] = Var(supply.fresh(f"{name}_x"), ArrayType(scalar.type, 1, "C"))
             allocs.append(Alloc(self.ids.fresh("S"), arrays[name], (trips,), None, loc=loop.loc))
         self.remark(loop, "expanded", f"scalar{'s' if len(names) > 1 else ''} "
                     f"{', '.join(repr(n) for n in sorted(names))} expanded into "
@@ -207,12 +207,6 @@ class _Distributor(Rewriter):
         assert isinstance(new, Loop)
         return (*allocs, new)
 
-    def fresh_name(self, base: str) -> str:
-        used = {v.name for v in local_vars(self.fn)}
-        name, k = base, 1
-        while name in used:
-            name, k = f"{base}{k}", k + 1
-        return name
 
     def distribute(self, loop: Loop, subset: frozenset[str], lid: str) -> tuple[Stmt, ...]:
         """The copies of `loop` that run the statements of `subset` (one unless the loop is

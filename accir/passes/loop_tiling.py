@@ -96,9 +96,9 @@ from accir.ir.nodes import (
 from accir.ir.printer import print_expr
 from accir.ir.rewrite import iter_exprs
 from accir.ir.types import PYINT
-from accir.ir.uses import assigned_in, local_vars
+from accir.ir.uses import assigned_in
 from accir.passes.base import Pass, PassResult
-from accir.passes.ids import IdSupply
+from accir.passes.ids import IdSupply, NameSupply
 from accir.passes.loop_nests import (
     NestDependence,
     NestWalker,
@@ -171,7 +171,7 @@ class _Planner(NestWalker):
         self.graph = graph
         self.fn = fn
         self.ids = IdSupply(fn)
-        self.names = {v.name for v in local_vars(fn)}
+        self.names = NameSupply(fn)
 
     # ------------------------------------------------------------------ walking
 
@@ -290,7 +290,7 @@ class _Planner(NestWalker):
 
     def rebuild(self, band: _Band) -> Loop:
         loops, sizes = band.loops, band.sizes
-        tile_vars = [self.fresh_var(x.var.name) for x in loops]
+        tile_vars = [Var(self.names.fresh(f"{x.var.name}_tile"), PYINT) for x in loops]
         tile_free, element_free = _independence(band)
         body = self.block(loops[-1].body)
         for k in reversed(range(len(loops))):
@@ -310,12 +310,6 @@ class _Planner(NestWalker):
         assert isinstance(result, Loop)
         return result
 
-    def fresh_var(self, name: str) -> Var:
-        candidate, k = f"{name}_tile", 2
-        while candidate in self.names:
-            candidate, k = f"{name}_tile{k}", k + 1
-        self.names.add(candidate)
-        return Var(candidate, PYINT)
 
     def refuse(self, band: list[Loop], message: str) -> None:
         self.remark("not-transformed", band, message)

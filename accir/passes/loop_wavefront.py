@@ -68,8 +68,8 @@ from accir.ir.nodes import (
 )
 from accir.ir.rewrite import Rewriter
 from accir.ir.types import PYINT
-from accir.ir.uses import local_vars
 from accir.passes.base import Pass, PassResult
+from accir.passes.ids import NameSupply
 from accir.passes.loop_nests import (
     NestDependence,
     NestWalker,
@@ -104,7 +104,7 @@ class _Skewer(NestWalker):
         self.options = options
         self.graph = graph
         self.fn = fn
-        self.names = {v.name for v in local_vars(fn)}
+        self.names = NameSupply(fn)
 
     def loop(self, loop: Loop) -> Stmt | tuple[Stmt, ...]:
         nest = perfect_nest(loop)
@@ -143,7 +143,7 @@ class _Skewer(NestWalker):
 
     def wavefront(self, band: list[Loop], f: int) -> Loop:
         outer, inner = band
-        w = Var(self.fresh("w"), PYINT)
+        w = Var(self.names.fresh("w"), PYINT)
         i0, i1, j0, j1 = outer.start, outer.stop, inner.start, inner.stop
         j_last = _sub(j1, Const(1, PYINT))
         first = _add(_mul(f, i0), j0)
@@ -160,12 +160,6 @@ class _Skewer(NestWalker):
         return dataclasses.replace(outer, var=w, start=_simplify(first),
                                    stop=_simplify(_add(last, Const(1, PYINT))), body=(points,))
 
-    def fresh(self, base: str) -> str:
-        name, k = base, 1
-        while name in self.names:
-            name, k = f"{base}{k}", k + 1
-        self.names.add(name)
-        return name
 
     def remark(self, band: list[Loop], kind: str, message: str) -> None:
         self.remarks.append(loop_remark(LoopWavefront.name, kind, band[0],
