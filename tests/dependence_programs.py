@@ -91,6 +91,7 @@ from accir.ir.nodes import (
 )
 from accir.ir.types import ScalarType
 from benchmarks.kernels import gemm, heat_3d, jacobi_2d, seidel_2d  # shared with the suite
+from benchmarks.polybench import lu
 
 # ============================================================================ the oracle
 
@@ -1289,24 +1290,6 @@ def inplace_scan(a):
         a[i] += a[i - 1]
 
 
-
-
-
-
-
-
-def lu(A):
-    n = A.shape[0]
-    for i in range(n):
-        for j in range(i):
-            for k in range(j):
-                A[i, j] -= A[i, k] * A[k, j]
-            A[i, j] /= A[j, j]
-        for j in range(i, n):
-            for k in range(i):
-                A[i, j] -= A[i, k] * A[k, j]
-
-
 def covariance(data, cov, mean):
     n, m = data.shape
     for j in range(m):
@@ -1326,8 +1309,6 @@ def covariance(data, cov, mean):
             cov[j, i] = cov[i, j]
 
 
-
-
 def reverse_copy(a, b):
     n = a.shape[0]
     for i in range(n):
@@ -1344,7 +1325,6 @@ def backwards(a):
     n = a.shape[0]
     for i in range(n - 1, 0, -1):
         a[i - 1] = a[i] + 1.0
-
 
 
 def _rand(rng: np.random.Generator, *shape: int) -> np.ndarray:

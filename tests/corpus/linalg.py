@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks.polybench import atax, gemver, gesummv, symm, syr2k, syrk, trmm  # shared
 from corpus import Case, complexes, floats
 
 
@@ -35,18 +36,6 @@ def two_mm(alpha, beta, tmp, A, B, C, D):
                 D[i, j] += tmp[i, k] * C[k, j]
 
 
-def atax(A, x, y, tmp):
-    m, n = A.shape
-    for i in range(n):
-        y[i] = 0.0
-    for i in range(m):
-        tmp[i] = 0.0
-        for j in range(n):
-            tmp[i] = tmp[i] + A[i, j] * x[j]
-        for j in range(n):
-            y[j] = y[j] + A[i, j] * tmp[i]
-
-
 def bicg(A, s, q, p, r):
     n, m = A.shape
     for i in range(m):
@@ -68,52 +57,6 @@ def mvt(x1, x2, y_1, y_2, A):
             x2[i] = x2[i] + A[j, i] * y_2[j]
 
 
-def gesummv(alpha, beta, A, B, tmp, x, y):
-    n = A.shape[0]
-    for i in range(n):
-        tmp[i] = 0.0
-        y[i] = 0.0
-        for j in range(n):
-            tmp[i] = A[i, j] * x[j] + tmp[i]
-            y[i] = B[i, j] * x[j] + y[i]
-        y[i] = alpha * tmp[i] + beta * y[i]
-
-
-def syrk(alpha, beta, C, A):
-    n, m = A.shape
-    for i in range(n):
-        for j in range(i + 1):
-            C[i, j] *= beta
-        for k in range(m):
-            for j in range(i + 1):
-                C[i, j] += alpha * A[i, k] * A[j, k]
-
-
-def syr2k(alpha, beta, C, A, B):
-    n, m = A.shape
-    for i in range(n):
-        for j in range(i + 1):
-            C[i, j] *= beta
-        for k in range(m):
-            for j in range(i + 1):
-                C[i, j] += A[j, k] * alpha * B[i, k] + B[j, k] * alpha * A[i, k]
-
-
-def gemver(alpha, beta, A, u1, v1, u2, v2, w, x, y, z):
-    n = A.shape[0]
-    for i in range(n):
-        for j in range(n):
-            A[i, j] = A[i, j] + u1[i] * v1[j] + u2[i] * v2[j]
-    for i in range(n):
-        for j in range(n):
-            x[i] = x[i] + beta * A[j, i] * y[j]
-    for i in range(n):
-        x[i] = x[i] + z[i]
-    for i in range(n):
-        for j in range(n):
-            w[i] = w[i] + alpha * A[i, j] * x[j]
-
-
 def doitgen(A, C4, sum_):
     nr, nq, np_ = A.shape
     for r in range(nr):
@@ -124,26 +67,6 @@ def doitgen(A, C4, sum_):
                     sum_[p] += A[r, q, s] * C4[s, p]
             for p in range(np_):
                 A[r, q, p] = sum_[p]
-
-
-def trmm(alpha, A, B):
-    m, n = B.shape
-    for i in range(m):
-        for j in range(n):
-            for k in range(i + 1, m):
-                B[i, j] += A[k, i] * B[k, j]
-            B[i, j] = alpha * B[i, j]
-
-
-def symm(alpha, beta, C, A, B):
-    m, n = C.shape
-    for i in range(m):
-        for j in range(n):
-            temp2 = 0.0
-            for k in range(i):
-                C[k, j] += alpha * B[i, j] * A[i, k]
-                temp2 += B[k, j] * A[i, k]
-            C[i, j] = beta * C[i, j] + alpha * B[i, j] * A[i, i] + alpha * temp2
 
 
 def dot(x, y):

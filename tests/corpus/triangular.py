@@ -7,40 +7,8 @@ import math
 
 import numpy as np
 
+from benchmarks.polybench import cholesky, lu, trisolv  # shared with the benchmark suite
 from corpus import Case, floats, ints, spd
-
-
-def lu(A):
-    n = A.shape[0]
-    for i in range(n):
-        for j in range(i):
-            for k in range(j):
-                A[i, j] -= A[i, k] * A[k, j]
-            A[i, j] /= A[j, j]
-        for j in range(i, n):
-            for k in range(i):
-                A[i, j] -= A[i, k] * A[k, j]
-
-
-def cholesky(A):
-    n = A.shape[0]
-    for i in range(n):
-        for j in range(i):
-            for k in range(j):
-                A[i, j] -= A[i, k] * A[j, k]
-            A[i, j] /= A[j, j]
-        for k in range(i):
-            A[i, i] -= A[i, k] * A[i, k]
-        A[i, i] = math.sqrt(A[i, i])
-
-
-def trisolv(L, x, b):
-    n = L.shape[0]
-    for i in range(n):
-        x[i] = b[i]
-        for j in range(i):
-            x[i] -= L[i, j] * x[j]
-        x[i] = x[i] / L[i, i]
 
 
 def ludcmp(A, b, x, y):
