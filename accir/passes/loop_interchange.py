@@ -51,7 +51,7 @@ import itertools
 from dataclasses import dataclass
 from typing import ClassVar
 
-from accir.analysis.dependence import DependenceAnalysis, DependenceGraph
+from accir.analysis.dependence import DependenceGraph
 from accir.analysis.manager import AnalysisManager
 from accir.ir.affine import affine_of
 from accir.ir.nodes import (
@@ -99,18 +99,15 @@ class LoopInterchange(Pass):
     line_bytes: int = 64  # cache line size of the cost model
 
     def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
-        return walk_functions(
-            module, lambda fn: _Planner(self, analyses.get(DependenceAnalysis, fn), fn))
+        return walk_functions(module, analyses, lambda fn, graph: _Planner(self, graph, fn))
 
 
 class _Planner(NestWalker):
     """Permutes the nests of one function."""
 
     def __init__(self, options: LoopInterchange, graph: DependenceGraph, fn: Function):
-        super().__init__()
+        super().__init__(fn, graph)
         self.options = options
-        self.graph = graph
-        self.fn = fn
 
     def loop(self, loop: Loop) -> Stmt:
         nest = perfect_nest(loop)[:MAX_DEPTH]

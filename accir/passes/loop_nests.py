@@ -16,7 +16,8 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from accir.analysis.dependence import Dependence, DependenceGraph
+from accir.analysis.dependence import Dependence, DependenceAnalysis, DependenceGraph
+from accir.analysis.manager import AnalysisManager
 from accir.diagnostics import Remark
 from accir.ir.fold import cannot_raise
 from accir.ir.nodes import (
@@ -56,7 +57,9 @@ class NestWalker:
     (checked) copy of a versioned nest is left as it is. Subclasses override `loop`, which
     may return several statements, and add to `remarks`."""
 
-    def __init__(self) -> None:
+    def __init__(self, fn: Function, graph: DependenceGraph) -> None:
+        self.fn = fn
+        self.graph = graph  # of `fn`: the loops it knows are those of `fn`
         self.remarks: list[Remark] = []
 
     def block(self, body: tuple[Stmt, ...]) -> tuple[Stmt, ...]:
@@ -86,12 +89,14 @@ class NestWalker:
         return loop if body is loop.body else dataclasses.replace(loop, body=body)
 
 
-def walk_functions(module: Module, walker: Callable[[Function], NestWalker]) -> PassResult:
-    """Run a fresh walker over each function of the module; its remarks with the result."""
+def walk_functions(module: Module, analyses: AnalysisManager,
+                   walker: Callable[[Function, DependenceGraph], NestWalker]) -> PassResult:
+    """Run a fresh walker over each function of the module, with the function's dependence
+    graph; its remarks with the result."""
     remarks: list[Remark] = []
 
     def one(fn: Function) -> Function:
-        w = walker(fn)
+        w = walker(fn, analyses.get(DependenceAnalysis, fn))
         body = w.block(fn.body)
         remarks.extend(w.remarks)
         return fn if body is fn.body else dataclasses.replace(fn, body=body)

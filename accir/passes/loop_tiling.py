@@ -75,7 +75,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
-from accir.analysis.dependence import DependenceAnalysis, DependenceGraph
+from accir.analysis.dependence import DependenceGraph
 from accir.analysis.manager import AnalysisManager
 from accir.frontend.directives import Clause, Directive
 from accir.ir.nodes import (
@@ -134,8 +134,8 @@ class LoopTiling(Pass):
         forced = _parse_sizes(self.sizes)
         if self.size < 0 or self.cache_kib <= 0:
             raise PipelineError("loop-tiling: size must be >= 0 and cache_kib > 0")
-        return walk_functions(
-            module, lambda fn: _Planner(self, forced, analyses.get(DependenceAnalysis, fn), fn))
+        return walk_functions(module, analyses,
+                              lambda fn, graph: _Planner(self, forced, graph, fn))
 
 
 def _parse_sizes(text: str) -> tuple[int, ...]:
@@ -165,11 +165,9 @@ class _Planner(NestWalker):
 
     def __init__(self, options: LoopTiling, forced: tuple[int, ...], graph: DependenceGraph,
                  fn: Function):
-        super().__init__()
+        super().__init__(fn, graph)
         self.options = options
         self.forced = forced
-        self.graph = graph
-        self.fn = fn
         self.ids = IdSupply(fn)
         self.names = NameSupply(fn)
 

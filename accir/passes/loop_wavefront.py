@@ -51,7 +51,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
-from accir.analysis.dependence import DependenceAnalysis, DependenceGraph
+from accir.analysis.dependence import DependenceGraph
 from accir.analysis.manager import AnalysisManager
 from accir.ir.affine import affine_of
 from accir.ir.nodes import (
@@ -94,16 +94,13 @@ class LoopWavefront(Pass):
     factor: int = 0  # the skew f of w = f*i + j; 0: the least legal one
 
     def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
-        return walk_functions(
-            module, lambda fn: _Skewer(self, analyses.get(DependenceAnalysis, fn), fn))
+        return walk_functions(module, analyses, lambda fn, graph: _Skewer(self, graph, fn))
 
 
 class _Skewer(NestWalker):
     def __init__(self, options: LoopWavefront, graph: DependenceGraph, fn: Function):
-        super().__init__()
+        super().__init__(fn, graph)
         self.options = options
-        self.graph = graph
-        self.fn = fn
         self.names = NameSupply(fn)
 
     def loop(self, loop: Loop) -> Stmt | tuple[Stmt, ...]:

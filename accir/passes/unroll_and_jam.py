@@ -50,7 +50,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import ClassVar
 
-from accir.analysis.dependence import DependenceAnalysis, DependenceGraph
+from accir.analysis.dependence import DependenceGraph
 from accir.analysis.manager import AnalysisManager
 from accir.ir.affine import Affine, affine_of
 from accir.ir.nodes import (
@@ -102,18 +102,15 @@ class UnrollAndJam(Pass):
     def run(self, module: Module, analyses: AnalysisManager) -> PassResult:
         if self.factor < 2 or self.loops < 1:
             return PassResult(module)
-        return walk_functions(
-            module, lambda fn: _Jammer(self, analyses.get(DependenceAnalysis, fn), fn))
+        return walk_functions(module, analyses, lambda fn, graph: _Jammer(self, graph, fn))
 
 
 class _Jammer(NestWalker):
     """Unrolls and jams the nests of one function."""
 
     def __init__(self, options: UnrollAndJam, graph: DependenceGraph, fn: Function):
-        super().__init__()
+        super().__init__(fn, graph)
         self.options = options
-        self.graph = graph
-        self.fn = fn
         self.ids = IdSupply(fn)
 
     def loop(self, loop: Loop) -> Stmt | tuple[Stmt, ...]:
