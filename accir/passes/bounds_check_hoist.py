@@ -168,10 +168,10 @@ def _plan(loop: Loop) -> tuple[_Plan | None, str | None]:
         names = {v.name for v in (leaf, *iter_exprs(leaf)) if isinstance(v, Var)}
         return leaf == loop.var or not names & assigned
 
-    first, last = _first_and_last(loop)
+    ends = {loop.var: _first_and_last(loop)}
     plan = _Plan([_runs(loop)], set(), 0)
     for access in accesses:
-        conds = _access_checks(access, loop, first, last, invariant)
+        conds = _box_checks(access, [loop], ends, invariant)
         if conds is None:
             plan.kept += 1
             continue
@@ -262,7 +262,9 @@ def _nonconstant_step(loop: Loop) -> bool:
 def _box_checks(access: Load | Store, loops: list[Loop], ends: dict[Var, tuple[Expr, Expr]],
                 invariant: Callable[[Expr], bool]) -> list[Expr] | None:
     """Conditions under which every index of `access` is in range at every point of the box
-    of its loops' indices; None when an index is not affine in them."""
+    of its loops' indices (given that they all run); None when an index is not affine in them
+    (or can never be in range). An affine index is extreme at a corner of the box: one lower
+    and one upper check suffice."""
     conds: list[Expr] = []
     for axis, index in enumerate(access.indices):
         form = affine_of(index, invariant)
@@ -350,32 +352,6 @@ def _checked_accesses(loop: Loop) -> list[Load | Store]:
             found.append(s)
         found += [e for e in iter_exprs(s) if isinstance(e, Load) and e.checked]
     return found
-
-
-def _access_checks(access: Load | Store, loop: Loop, first: Expr, last: Expr,
-                   invariant: Callable[[Expr], bool]) -> list[Expr] | None:
-    """Conditions under which every index of `access` is in range on every iteration; None
-    when an index is not affine (or can never be in range).
-
-    An affine index moves monotonically, so (given that the loop runs) it is smallest at one
-    end of the loop and largest at the other: one lower and one upper check suffice."""
-    conds: list[Expr] = []
-    for axis, index in enumerate(access.indices):
-        form = affine_of(index, invariant)
-        if form is None:
-            return None
-        slope = form.coefficient(loop.var) * _step(loop)
-        low_at, high_at = (last, first) if slope < 0 else (first, last if slope else first)
-        low = fold_expr(form.substitute(loop.var, _as_affine(low_at)).to_expr())
-        high = fold_expr(form.substitute(loop.var, _as_affine(high_at)).to_expr())
-        for cond in (Compare("<=", Const(0, PYINT), low),
-                     Compare("<", high, Dim(access.array, axis))):
-            decided = _decide(cond)
-            if decided is False:
-                return None
-            if decided is None:
-                conds.append(fold_expr(cond))
-    return conds
 
 
 def _decide(cond: Compare) -> bool | None:
