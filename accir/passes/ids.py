@@ -67,20 +67,9 @@ def is_versioned(s: If) -> bool:
 
 def without_checks(e: Expr) -> Expr:
     """`e` with every load marked checked (to compare subscripts whatever their checks)."""
-    return _Anonymise().expr(e)
+    return _Checked().expr(e)
 
 
-class _Anonymise(Rewriter):
-    """Forget statement ids, check flags and independence marks."""
-
-    def stmt(self, stmt: Stmt) -> Stmt | tuple[Stmt, ...]:
-        new = super().stmt(stmt)
-        assert not isinstance(new, tuple)
-        for attr, value in (("sid", ""), ("lid", ""), ("checked", True), ("independent", False),
-                            ("parallel", None)):
-            if hasattr(new, attr):
-                new = dataclasses.replace(new, **{attr: value})  # type: ignore[type-var]
-        return new
-
+class _Checked(Rewriter):
     def expr_Load(self, e: Load) -> Expr:
         return dataclasses.replace(e, checked=True)
