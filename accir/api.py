@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import threading
 import types
 import warnings
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from accir.backends.llvm_cpu import ALIASED, MISMATCH
+from accir.cache import DiskCache, default_directory
 from accir.compiler import TARGETS, CompileOptions, Specialization, compile_signature
 from accir.diagnostics import AccirError, RaceWarning, Remark, UnsupportedError
 from accir.frontend.lower import ArgSpec
@@ -36,6 +38,7 @@ _SCALAR_ARGS: dict[type, ScalarType] = {
     **{t.dtype.type: t for t in STRONG_TYPES},
 }
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+CacheSetting = bool | str | os.PathLike | DiskCache | None
 _NOT_OBJECTS = (list, tuple, dict, set, frozenset, str, bytes, type(None))
 
 
@@ -81,13 +84,15 @@ def _no_fast_path(*args: Any) -> Any:
 class CompiledFunction:
     """A Python function compiled on first call, once per argument signature."""
 
-    def __init__(self, py_func: Any, target: str = "auto", **options: Any):
+    def __init__(self, py_func: Any, target: str = "auto", cache: CacheSetting = False,
+                 **options: Any):
         if target not in TARGETS:
             raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
         self.py_func = py_func
         functools.update_wrapper(self, py_func)
         self.target = "cpu" if target == "auto" else target
         self.options = CompileOptions(target=self.target, **options)
+        self.cache = _disk_cache(cache)
         self._specializations: dict[tuple[ArgSpec, ...], Specialization] = {}
         self._aliased: dict[tuple[ArgSpec, ...], Specialization] = {}  # for overlapping arrays
         self._fast: Any = _no_fast_path
@@ -135,7 +140,7 @@ class CompiledFunction:
             if spec is None:
                 try:
                     spec = compile_signature(self.py_func, key, self.options,
-                                             assume_noalias=not aliased)
+                                             assume_noalias=not aliased, cache=self.cache)
                 except AccirError as err:
                     raise err.with_traceback(None) from None
                 table[key] = spec
@@ -189,13 +194,43 @@ def _warn_races(remarks: list[Remark]) -> None:
             warnings.warn_explicit(r.message, RaceWarning, r.file or "<accir>", r.line or 1)
 
 
-def compile(fn: Any = None, *, target: str = "auto", **options: Any) -> Any:
+def compile(fn: Any = None, *, target: str = "auto", cache: CacheSetting = False,
+            **options: Any) -> Any:
     """Compile a function: `@accir.compile`, `@accir.compile(target="cpu")` or
-    `accir.compile(fn, target="cpu")`."""
+    `accir.compile(fn, target="cpu")`.
+
+    `cache=True` keeps the compiled code on disk (in `ACCIR_CACHE_DIR`, else
+    `~/.cache/accir`), so that later processes load it instead of compiling; `cache=<path>`
+    uses that directory. See accir.cache."""
     if fn is None:
-        return lambda f: compile(f, target=target, **options)
+        return lambda f: compile(f, target=target, cache=cache, **options)
     if isinstance(fn, CompiledFunction):
         fn = fn.py_func
     if isinstance(fn, types.MethodType):
-        return types.MethodType(CompiledFunction(fn.__func__, target, **options), fn.__self__)
-    return CompiledFunction(fn, target, **options)
+        return types.MethodType(CompiledFunction(fn.__func__, target, cache, **options),
+                                fn.__self__)
+    return CompiledFunction(fn, target, cache, **options)
+
+
+def _disk_cache(setting: CacheSetting) -> DiskCache | None:
+    if isinstance(setting, DiskCache):
+        return setting
+    if setting is True:
+        return _default_cache()
+    if setting is False or setting is None:
+        return None
+    if isinstance(setting, (str, os.PathLike)):
+        return DiskCache(setting)
+    raise TypeError(f"cache must be True, False or a directory, not {setting!r}")
+
+
+def _default_cache() -> DiskCache:
+    """One DiskCache per directory, so that its checks run once."""
+    directory = default_directory()
+    found = _caches.get(directory)
+    if found is None:
+        found = _caches[directory] = DiskCache(directory)
+    return found
+
+
+_caches: dict[Any, DiskCache] = {}

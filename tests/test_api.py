@@ -227,6 +227,16 @@ def test_read_only_destination_raises_like_numpy():
         f(np.ones(3), y, 1.0)
 
 
+def test_errors_and_none_are_raised_and_returned_after_numba_ran():
+    """Numba registers JIT symbols named `PyExc_ValueError` (and others) that point elsewhere:
+    accir's code must not use them (it crashed raising this error after Numba had run)."""
+    numba = pytest.importorskip("numba")
+    numba.njit(lambda x: x + 1)(1.0)
+    test_read_only_destination_raises_like_numpy()
+    f = accir.compile(add_scaled)
+    assert f(np.ones(3), np.zeros(3), 1.0) is None
+
+
 def test_allocation_dtype_given_by_name():
     def fill(a, n):
         t = np.zeros(n, dtype="float32")

@@ -100,6 +100,7 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
     """Emits one IR function: set-up, statements, clean-up."""
 
     may_fork = True  # parallel loops start a team of threads (not inside an outlined body)
+    cold = 0  # > 0 while emitting the checked copy of a versioned nest (llvm_loopmd.loop_id)
 
     def emit(self) -> None:
         b = self.builder
@@ -219,7 +220,10 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
         b.cbranch(cond, then_bb, else_bb)
         for bb, body in ((then_bb, s.then), (else_bb, s.orelse)):
             b.position_at_end(bb)
+            cold = s.versioned and body is s.orelse
+            self.cold += cold
             self.block(body)
+            self.cold -= cold
             if not b.block.is_terminated:
                 b.branch(merge)
         b.position_at_end(merge)
@@ -287,7 +291,7 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
         """The latch's branch, carrying the loop's ID (see llvm_loopmd)."""
         branch = self.builder.branch(target)
         branch.set_metadata("llvm.loop", loop_id(self.mc.ll, self.mc.loop_ids,
-                                                 self.loop_name(s.lid)))
+                                                 self.loop_name(s.lid), self.cold > 0))
 
     def loop_name(self, lid: str) -> str:
         """`<position of the function in the module>/<loop id>`."""

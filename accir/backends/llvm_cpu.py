@@ -14,12 +14,14 @@ import llvmlite.binding as llvm
 
 from accir.backends.llvm_codegen import ModuleCodegen
 from accir.backends.llvm_loopmd import make_distinct, vectorized_loops
+from accir.backends.llvm_symbols import Sentinel, register_symbols, used_symbols
 from accir.backends.llvm_typeguard import build_guard
 from accir.backends.llvm_wrapper import build_wrapper
 from accir.ir.nodes import Module
 from accir.ir.rewrite import rename_functions
 from accir.ir.types import ArrayType
 from accir.ir.uses import written_arrays
+from accir.runtime import libgomp_loaded
 
 _METH_FASTCALL = 0x0080
 _lock = threading.Lock()
@@ -41,6 +43,9 @@ _new_cfunction.argtypes = [ctypes.c_void_p, ctypes.py_object, ctypes.py_object]
 
 
 def _new_target_machine() -> llvm.TargetMachine:
+    """The host CPU, with the large code model: the JIT may place code, its constants and the
+    process's symbols (C API functions, type objects) more than 2 GiB apart, so every address is
+    a full 64 bits (what MCJIT itself chooses on x86-64)."""
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     target = llvm.Target.from_default_triple()
@@ -48,6 +53,7 @@ def _new_target_machine() -> llvm.TargetMachine:
         cpu=llvm.get_host_cpu_name(),
         features=llvm.get_host_cpu_features().flatten(),
         opt=3,
+        codemodel="large",
     )
 
 
@@ -76,56 +82,71 @@ def optimize(mod: llvm.ModuleRef, level: int = 3) -> None:
 
 
 @dataclass
+class ObjectCode:
+    """A compiled module as relocatable machine code, and what it takes to load it again."""
+
+    code: bytes  # an ELF (or the platform's) object file
+    wrapper: str  # symbol of the METH_FASTCALL entry point
+    guarded: str  # ... and of the one that checks argument types first
+    entry_name: str  # the Python-visible name of the entry function
+    symbols: list[str]  # process symbols it refers to (llvm_symbols)
+    llvm_ir: str
+    llvm_opt: str
+    vectorized: frozenset[str] = frozenset()  # "<function position>/<loop id>" (llvm_loopmd)
+
+
+@dataclass
 class NativeFunction:
     """A compiled module's entry point and its inspectable artifacts."""
 
     entry: Any  # builtin function taking the entry's parameters positionally
     guarded: Any  # the same, checking argument types first: returns MISMATCH if they differ
-    llvm_ir: str
-    llvm_opt: str
-    module_ref: llvm.ModuleRef = field(repr=False)
+    obj: ObjectCode = field(repr=False)
     keepalive: list[object] = field(default_factory=list, repr=False)
-    vectorized: frozenset[str] = frozenset()  # "<function position>/<loop id>" (llvm_loopmd)
+
+    @property
+    def llvm_ir(self) -> str:
+        return self.obj.llvm_ir
+
+    @property
+    def llvm_opt(self) -> str:
+        return self.obj.llvm_opt
+
+    @property
+    def vectorized(self) -> frozenset[str]:
+        return self.obj.vectorized
 
     def assembly(self) -> str:
-        return str(target_machine().emit_assembly(self.module_ref))
+        return str(target_machine().emit_assembly(llvm.parse_assembly(self.obj.llvm_opt)))
 
 
-class _Aliased:
-    """Returned by a compiled function whose noalias assumption does not hold for the
-    arguments it was given (two of them share memory and one is written)."""
-
-    def __repr__(self) -> str:
-        return "<accir.ALIASED>"
-
-
-ALIASED = _Aliased()
+# Returned by a compiled function whose noalias assumption does not hold for the arguments it
+# was given (two of them share memory and one is written).
+ALIASED = Sentinel("ALIASED")
+# Returned by a guarded entry point given arguments of other types than it was compiled for.
+MISMATCH = Sentinel("MISMATCH")
 
 
-class _Mismatch:
-    """Returned by a guarded entry point given arguments of other types than it was
-    compiled for."""
-
-    def __repr__(self) -> str:
-        return "<accir.MISMATCH>"
-
-
-MISMATCH = _Mismatch()
-
-
-def compile_module(module: Module, opt_level: int = 3, assume_noalias: bool = True
-                   ) -> NativeFunction:
+def compile_module(module: Module, opt_level: int = 3, assume_noalias: bool = True,
+                   prefix: str | None = None) -> NativeFunction:
     """Compile a module; with `assume_noalias` (and two or more arrays, one written) the entry
-    is compiled for arrays that share no memory, and returns ALIASED when they do."""
+    is compiled for arrays that share no memory, and returns ALIASED when they do. Symbols are
+    prefixed with `prefix` (default: a fresh number): every module shares one engine."""
+    return load_object(compile_object(module, opt_level, assume_noalias, prefix))
+
+
+def compile_object(module: Module, opt_level: int = 3, assume_noalias: bool = True,
+                   prefix: str | None = None) -> ObjectCode:
+    """Generate, optimise and compile a module to relocatable object code."""
     tm = target_machine()
-    uid = next(_ids)
-    renamed = _unique(module, uid)
+    prefix = prefix or str(next(_ids))
+    renamed = _unique(module, prefix)
     noalias = assume_noalias and _may_alias(renamed)
     checked = assume_noalias and (noalias or _writes_strided(renamed))
     codegen = ModuleCodegen(renamed, tm.triple, str(tm.target_data), noalias=noalias)
     llmod = codegen.emit()
-    keepalive: list[object] = []
-    wrapper_name, guard_name = f"accir.{uid}.wrapper", f"accir.{uid}.guarded"
+    keepalive: list[object] = []  # objects the code points at: all are process-lifetime
+    wrapper_name, guard_name = f"accir.{prefix}.wrapper", f"accir.{prefix}.guarded"
     wrapper = build_wrapper(llmod, renamed, renamed.entry, codegen.functions[renamed.entry.name],
                             wrapper_name, keepalive, ALIASED if checked else None)
     build_guard(llmod, renamed.entry, wrapper, guard_name, keepalive, MISMATCH)
@@ -135,14 +156,24 @@ def compile_module(module: Module, opt_level: int = 3, assume_noalias: bool = Tr
     if opt_level:
         optimize(ref, opt_level)
     optimized = str(ref)
+    return ObjectCode(tm.emit_object(ref), wrapper_name, guard_name, module.entry.name,
+                      used_symbols(optimized), text, optimized,
+                      frozenset(vectorized_loops(optimized)))
+
+
+def load_object(obj: ObjectCode) -> NativeFunction:
+    """Link object code into the process's engine and wrap its entry points."""
+    register_symbols()
+    if '@"GOMP_' in obj.llvm_opt or "@GOMP_" in obj.llvm_opt:
+        libgomp_loaded()  # the code calls into libgomp: the JIT resolves it in the process
+    keepalive: list[object] = []
     with _lock:
         ee = engine()
-        ee.add_module(ref)
+        ee.add_object_file(llvm.ObjectFileRef.from_data(obj.code))
         ee.finalize_object()
-        entry, guarded = (_builtin(module.entry.name, ee.get_function_address(name), keepalive)
-                          for name in (wrapper_name, guard_name))
-    return NativeFunction(entry, guarded, text, optimized, ref, keepalive,
-                          frozenset(vectorized_loops(optimized)))
+        entry, guarded = (_builtin(obj.entry_name, ee.get_function_address(name), keepalive)
+                          for name in (obj.wrapper, obj.guarded))
+    return NativeFunction(entry, guarded, obj, keepalive)
 
 
 def _builtin(name: str, address: int, keepalive: list[object]) -> Any:
@@ -166,7 +197,7 @@ def _writes_strided(module: Module) -> bool:
                for p in module.entry.params)
 
 
-def _unique(module: Module, uid: int) -> Module:
+def _unique(module: Module, prefix: str) -> Module:
     """Prefix function names with a per-compilation id: every module shares one engine."""
-    return rename_functions(module, lambda name: f"{uid}.{name}")
+    return rename_functions(module, lambda name: f"{prefix}.{name}")
 

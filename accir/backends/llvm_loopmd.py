@@ -20,19 +20,30 @@ import llvmlite.ir as ll
 _NODE = re.compile(r"^!(\d+) = (distinct )?!\{(.*)\}\s*$", re.M)
 
 
-def loop_id(module: ll.Module, ids: list[str], name: str) -> ll.MDValue:
+def loop_id(module: ll.Module, ids: list[str], name: str, cold: bool = False) -> ll.MDValue:
     """The loop ID of the loop `name`; its node name is appended to `ids`. Loops emitted
-    twice (helper loops) get IDs of their own: `name#1`, ..."""
+    twice (helper loops) get IDs of their own: `name#1`, ... A `cold` loop (in the checked
+    copy of a versioned nest, which runs only when the fast copy's guard fails) is neither
+    vectorised nor unrolled: that would cost compile time and code size for nothing."""
     tagged, copy = name, 0
+    hints = _cold_hints(module) if cold else []
     while True:
         tag = module.add_metadata([ll.MetaDataString(module, "accir.loop"),
                                    ll.MetaDataString(module, tagged)])
-        node = module.add_metadata([tag])
+        node = module.add_metadata([tag, *hints])
         if node.name not in ids:
             ids.append(node.name)
             return node
         copy += 1
         tagged = f"{name}#{copy}"
+
+
+def _cold_hints(module: ll.Module) -> list[ll.MDValue]:
+    return [module.add_metadata([ll.MetaDataString(module, "llvm.loop.vectorize.width"),
+                                 ll.Constant(ll.IntType(32), 1)]),
+            module.add_metadata([ll.MetaDataString(module, "llvm.loop.interleave.count"),
+                                 ll.Constant(ll.IntType(32), 1)]),
+            module.add_metadata([ll.MetaDataString(module, "llvm.loop.unroll.disable")])]
 
 
 def make_distinct(text: str, ids: list[str]) -> str:

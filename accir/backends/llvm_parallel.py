@@ -33,6 +33,7 @@ import llvmlite.ir as ll
 import numpy as np
 
 from accir.backends import llvm_types as lt
+from accir.backends.llvm_symbols import num_threads_ref
 from accir.ir.nodes import (
     Assign,
     BinOp,
@@ -54,7 +55,7 @@ from accir.ir.nodes import (
 from accir.ir.types import NONE, PYINT, ArrayType, ScalarType
 from accir.ir.uses import local_vars
 from accir.passes.parallel_scalars import collapsed_inner, reads_of
-from accir.runtime import libgomp_loaded, num_threads_address
+from accir.runtime import libgomp_loaded
 
 if TYPE_CHECKING:
     from accir.backends.llvm_codegen import ArraySlot, FunctionCodegen
@@ -213,8 +214,7 @@ class ParallelLoop:
 
     def team_size(self, count: ll.Value) -> ll.Value:
         p, b = self.parent, self.parent.builder
-        address = ll.Constant(lt.I64, num_threads_address())
-        nth = b.sext(b.load(b.inttoptr(address, lt.PTR), typ=lt.I32), lt.I64)
+        nth = b.sext(b.load(num_threads_ref(self.mc.ll), typ=lt.I32), lt.I64)
         if self.par.num_threads is not None:
             nth = p.expr(self.par.num_threads)
         one = lt.int_const(1)

@@ -17,6 +17,7 @@ import llvmlite.ir as ll
 import numpy as np
 
 from accir.backends import llvm_types as lt
+from accir.backends.llvm_symbols import object_ref
 from accir.ir.nodes import Function
 from accir.ir.types import PYINT, ArrayType, ScalarType
 
@@ -51,7 +52,7 @@ def build_guard(module: ll.Module, fn: Function, target: ll.Function, name: str,
     b.ret(b.call(target, [self_, args, nargs], tail=True))
     b.position_at_end(fail_bb)
     keepalive.append(mismatch)
-    sentinel = b.inttoptr(lt.int_const(id(mismatch)), lt.PTR)
+    sentinel = object_ref(module, mismatch)
     incref = lt.declare(module, "Py_IncRef", lt.VOID, [lt.PTR])
     b.call(incref, [sentinel])
     b.ret(sentinel)
@@ -67,7 +68,7 @@ def _fits_i64(module: ll.Module, b: ll.IRBuilder, obj: ll.Value, overflow: ll.Va
 
 def _pointer(b: ll.IRBuilder, obj: object, keepalive: list[object]) -> ll.Value:
     keepalive.append(obj)
-    return b.inttoptr(lt.int_const(id(obj)), lt.PTR)
+    return object_ref(b.module, obj)
 
 
 def _field(b: ll.IRBuilder, obj: ll.Value, offset: int, ty: ll.Type) -> ll.Value:

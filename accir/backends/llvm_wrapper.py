@@ -9,11 +9,14 @@ result. The dispatcher has already checked every argument's type, rank and layou
 
 from __future__ import annotations
 
+import builtins
+
 import llvmlite.ir as ll
 import numpy as np
 
 from accir.backends import llvm_types as lt
 from accir.backends.errors import all_kinds
+from accir.backends.llvm_symbols import object_ref
 from accir.ir.nodes import Function, Module
 from accir.ir.types import ArrayType, NoneType, ScalarType
 from accir.ir.uses import written_arrays
@@ -43,10 +46,9 @@ class WrapperBuilder:
         return lt.declare(self.module, name, ret, args, var_arg)
 
     def pyexc(self, name: str) -> ll.Value:
-        gv = self.module.globals.get(f"PyExc_{name}")
-        if gv is None:
-            gv = ll.GlobalVariable(self.module, lt.PTR, f"PyExc_{name}")
-        return self.builder.load(gv, typ=lt.PTR)
+        """The exception class `name` (through accir's own symbol: other JITs in the process,
+        Numba's among them, register `PyExc_*` symbols of their own)."""
+        return object_ref(self.module, getattr(builtins, name))
 
     def build(self) -> ll.Function:
         b = self.builder
@@ -154,7 +156,7 @@ class WrapperBuilder:
         b = self.builder
         with b.if_then(condition, likely=False):
             self.keepalive.append(self.aliased)
-            sentinel = b.inttoptr(lt.int_const(id(self.aliased)), lt.PTR)
+            sentinel = object_ref(self.module, self.aliased)
             b.call(self.api("Py_IncRef", lt.VOID, [lt.PTR]), [sentinel])
             b.ret(sentinel)
 
@@ -242,8 +244,7 @@ class WrapperBuilder:
         b = self.builder
         ret = self.fn.ret
         if isinstance(ret, NoneType) or not isinstance(ret, ScalarType):
-            none = self.module.globals.get("_Py_NoneStruct") or ll.GlobalVariable(
-                self.module, lt.I8, "_Py_NoneStruct")
+            none = object_ref(self.module, None)
             b.call(self.api("Py_IncRef", lt.VOID, [lt.PTR]), [none])
             return none
         obj = self.box_python(value, ret)
@@ -274,7 +275,7 @@ class WrapperBuilder:
         b = self.builder
         scalar_type = ty.dtype.type
         self.keepalive.append(scalar_type)
-        type_ptr = b.inttoptr(lt.int_const(id(scalar_type)), lt.PTR)
+        type_ptr = object_ref(self.module, scalar_type)
         call = self.api("PyObject_CallFunctionObjArgs", lt.PTR, [lt.PTR], var_arg=True)
         result = b.call(call, [type_ptr, obj, self.null])
         b.call(self.api("Py_DecRef", lt.VOID, [lt.PTR]), [obj])

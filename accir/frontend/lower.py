@@ -41,6 +41,7 @@ class LoweredModule:
     module: Module
     hidden: list[HiddenArray]  # values for the entry function's trailing parameters
     runtime_args: list[int]  # which Python arguments become the entry's leading parameters
+    sources: list[FunctionSource]  # of the entry and every function it calls
 
 
 class ModuleLowerer:
@@ -64,7 +65,7 @@ class ModuleLowerer:
         by_name = {h.var.name: h for h in self.arrays.values()}
         arrays = [by_name[v.name] for v in hidden]
         runtime = [i for i, s in enumerate(specs) if not isinstance(s, FrozenObject)]
-        return LoweredModule(Module((entry, *others)), arrays, runtime)
+        return LoweredModule(Module((entry, *others)), arrays, runtime, list(self.sources.values()))
 
     def lower_callee(
         self, fn: Any, specs: list[ArgSpec], caller: LowererBase, call: ast.AST
