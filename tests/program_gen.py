@@ -821,7 +821,7 @@ class Gen:
             self.vars[name] = Scalar(INT, max(VAR_MAG, mag))
 
     def loop_directive(self) -> str:
-        """An OpenACC loop directive (the CPU target runs the loop sequentially)."""
+        """An OpenACC loop directive (on the CPU, parallel loops run on threads)."""
         arrays = ", ".join(a.name for a in self.arrays)
         options = ["#pragma acc parallel loop", "#pragma acc loop seq",
                    "#pragma acc loop independent", "#pragma acc kernels loop",

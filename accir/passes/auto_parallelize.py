@@ -289,7 +289,9 @@ class _Planner:
             elif match is not None and (match.exact or asserted or self.options.reassociate):
                 found.append(Reduction(match.op, array, match.combine))
                 notes.append(("reduction", f"implicit array reduction({_acc_op(match.op)}:"
-                              f"{name}): each thread updates its own copy"))
+                              f"{name}): each thread updates its own copy" +
+                              ("" if match.exact else "; the copies are combined in thread "
+                               "order, so rounding differs from CPython's sequential order")))
         reduced = {r.var.name for r in found}
         return found, [d for d in deps if d.array not in reduced]
 
