@@ -7,10 +7,11 @@
 
 accir compiles the plain loop version (no directives, no prange) and decides itself which loops
 run on threads; accir serial is the same compiled function with `accir.set_num_threads(1)`.
-Numba runs a `prange` version of each kernel with `prange` on the loops accir parallelises (the
-outermost parallel loop in PolyBench's order). Every result is checked against Numba's serial
-`@njit` result before timing. Also reported: the fork-join overhead of one parallel loop (a
-`parallel loop` of two iterations, timed with 2 threads and with 1).
+Numba runs the hand-written `prange` version of each kernel from benchmarks/prange_kernels.py
+(`prange` on the outermost parallel loop of each nest in PolyBench's order; seidel-2d has none).
+Every result is checked against Numba's serial `@njit` result before timing. Also reported: the
+fork-join overhead of one parallel loop (a `parallel loop` of two iterations, timed with 2 threads
+and with 1).
 """
 
 from __future__ import annotations
@@ -33,82 +34,8 @@ from numba import prange  # noqa: E402
 
 import accir  # noqa: E402
 from benchmarks.kernels import KERNELS  # noqa: E402
+from benchmarks.prange_kernels import PRANGE  # noqa: E402
 from benchmarks.serial import compare, environment, fresh, geomean, time_call  # noqa: E402
-
-# ------------------------------------------------------------------ hand-written prange versions
-
-
-def saxpy_prange(a, x, y):
-    n = x.shape[0]
-    for i in prange(n):
-        y[i] = a * x[i] + y[i]
-
-
-def gemm_prange(alpha, beta, C, A, B):
-    ni, nj = C.shape
-    nk = A.shape[1]
-    for i in prange(ni):
-        for j in range(nj):
-            C[i, j] *= beta
-        for k in range(nk):
-            for j in range(nj):
-                C[i, j] += alpha * A[i, k] * B[k, j]
-
-
-def jacobi_2d_prange(tsteps, A, B):
-    n = A.shape[0]
-    for _t in range(tsteps):
-        for i in prange(1, n - 1):
-            for j in range(1, n - 1):
-                B[i, j] = 0.2 * (A[i, j] + A[i, j - 1] + A[i, j + 1] + A[i + 1, j] + A[i - 1, j])
-        for i in prange(1, n - 1):
-            for j in range(1, n - 1):
-                A[i, j] = 0.2 * (B[i, j] + B[i, j - 1] + B[i, j + 1] + B[i + 1, j] + B[i - 1, j])
-
-
-def heat_3d_prange(tsteps, A, B):
-    n = A.shape[0]
-    for _t in range(tsteps):
-        for i in prange(1, n - 1):
-            for j in range(1, n - 1):
-                for k in range(1, n - 1):
-                    B[i, j, k] = (0.125 * (A[i + 1, j, k] - 2.0 * A[i, j, k] + A[i - 1, j, k])
-                                  + 0.125 * (A[i, j + 1, k] - 2.0 * A[i, j, k] + A[i, j - 1, k])
-                                  + 0.125 * (A[i, j, k + 1] - 2.0 * A[i, j, k] + A[i, j, k - 1])
-                                  + A[i, j, k])
-        for i in prange(1, n - 1):
-            for j in range(1, n - 1):
-                for k in range(1, n - 1):
-                    A[i, j, k] = (0.125 * (B[i + 1, j, k] - 2.0 * B[i, j, k] + B[i - 1, j, k])
-                                  + 0.125 * (B[i, j + 1, k] - 2.0 * B[i, j, k] + B[i, j - 1, k])
-                                  + 0.125 * (B[i, j, k + 1] - 2.0 * B[i, j, k] + B[i, j, k - 1])
-                                  + B[i, j, k])
-
-
-def covariance_prange(float_n, data, cov, mean):
-    n, m = data.shape
-    for j in prange(m):
-        mean[j] = 0.0
-        for i in range(n):
-            mean[j] += data[i, j]
-        mean[j] /= float_n
-    for i in prange(n):
-        for j in range(m):
-            data[i, j] -= mean[j]
-    for i in prange(m):
-        for j in range(i, m):
-            cov[i, j] = 0.0
-            for k in range(n):
-                cov[i, j] += data[k, i] * data[k, j]
-            cov[i, j] /= float_n - 1.0
-            cov[j, i] = cov[i, j]
-
-
-PRANGE: dict[str, Callable[..., Any]] = {
-    "saxpy": saxpy_prange, "gemm": gemm_prange, "jacobi-2d": jacobi_2d_prange,
-    "heat-3d": heat_3d_prange, "covariance": covariance_prange,
-}
-
 
 # ------------------------------------------------------------------------------------ timing
 
@@ -133,8 +60,9 @@ def bench_kernel(name: str, size: str, threads: int, repeats: int) -> dict[str, 
     acc = accir.compile(k.py)
     impls: dict[str, Callable[..., Any]] = {
         "accir serial": with_threads(1, acc), "accir parallel": with_threads(threads, acc)}
-    if name in PRANGE:
-        impls["Numba prange"] = numba.njit(parallel=True)(PRANGE[name])
+    prange_version = PRANGE[name]
+    if prange_version is not None:
+        impls["Numba prange"] = numba.njit(parallel=True)(prange_version)
     for label, fn in impls.items():
         got = fresh(args)
         fn(*got)  # compile, and check
