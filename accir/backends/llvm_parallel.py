@@ -53,8 +53,9 @@ from accir.ir.nodes import (
     walk_stmts,
 )
 from accir.ir.types import NONE, PYINT, ArrayType, ScalarType
-from accir.ir.uses import local_vars
-from accir.passes.parallel_scalars import collapsed_inner, reads_of
+from accir.ir.uses import assigned_in, local_vars
+from accir.passes.loop_nests import live_after
+from accir.passes.parallel_scalars import collapsed_inner
 from accir.runtime import libgomp_loaded
 
 if TYPE_CHECKING:
@@ -142,10 +143,11 @@ class ParallelLoop:
                                   if isinstance(r.var.type, ScalarType)]
         self.array_reductions = [r for r in self.par.reductions
                                  if isinstance(r.var.type, ArrayType)]
-        # the private variables whose value after the loop can be read
-        needed = read_outside(parent.fn, loop)
+        # the private variables the loop assigns and whose value after it can be read
+        reduced = {r.var.name for r in self.par.reductions}
+        assigned = (assigned_in(loop.body) | {loop.var.name}) - reduced
+        needed = live_after(parent.fn, loop, assigned)
         self.private = [v for v in self.captured if isinstance(v.type, ScalarType)
-                        and v.name not in {r.var.name for r in self.par.reductions}
                         and v.name in needed]
         self.record = ll.LiteralStructType(
             [lt.I32, lt.ERROR_RECORD, lt.I64]
@@ -430,14 +432,6 @@ def dim_aliases(fn: Function, loop: Loop, captured: list[Var]) -> dict[str, Dim]
                 and isinstance(only[0].value, Dim) and only[0].value.array.name in params):
             found[v.name] = only[0].value
     return found
-
-
-def read_outside(fn: Function, loop: Loop) -> set[str]:
-    """Scalars read somewhere in `fn` outside `loop` (the others' values after the loop are
-    never seen, so threads need not hand them back)."""
-    inside = {id(s) for s in walk_stmts(loop.body)} | {id(loop)}
-    return {e.name for s in walk_stmts(fn.body) if id(s) not in inside
-            for e in reads_of(s) if isinstance(e, Var)}
 
 
 def contiguous_strides(cg: FunctionCodegen, slot: ArraySlot) -> ll.Value:
