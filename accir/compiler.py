@@ -58,6 +58,7 @@ class Specialization:
     changed_by: list[str] = field(default_factory=list)  # passes that changed the IR
     # seconds per phase of the first call: frontend, cache (key, read, link), passes, llvm, load
     timings: dict[str, float] = field(default_factory=dict)
+    pass_timings: list[tuple[str, float]] = field(default_factory=list)  # (pass, seconds)
     cached: bool = False  # loaded from the on-disk cache
     ir_module: Module | None = field(default=None, repr=False)  # after the pipeline
     ir_text: str = field(default="", repr=False)  # ... its text, until first needed
@@ -116,7 +117,8 @@ def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: Compile
         interpreter = Interpreter(module)
         return Specialization(specs, lowered.module, lambda *a: interpreter.run(list(a)),
                               lowered.runtime_args, hidden, remarks, changed_by=pipeline.changed,
-                              timings=clock.laps, ir_module=module)
+                              timings=clock.laps, pass_timings=pipeline.timings,
+                              ir_module=module)
     from accir.backends.llvm_cpu import compile_object, load_object
 
     prefix = None if key is None else _fresh_prefix(key)
@@ -130,7 +132,7 @@ def compile_signature(py_func: Any, specs: tuple[ArgSpec, ...], options: Compile
         clock.lap("cache")
     return Specialization(specs, lowered.module, native.entry, lowered.runtime_args, hidden,
                           remarks, native, changed_by=pipeline.changed, timings=clock.laps,
-                          ir_module=module)
+                          pass_timings=pipeline.timings, ir_module=module)
 
 
 class _Clock:

@@ -259,7 +259,10 @@ def first_calls(run: ImplRun, fn: Callable[..., Any], small: tuple[Any, ...]
 def accir_phases(compiled: Any) -> dict[str, float]:
     specs = getattr(compiled, "specializations", None) or []
     timings = getattr(specs[-1], "timings", None) if specs else None
-    return {p: float(timings[p]) for p in PHASES if p in timings} if timings else {}
+    phases = {p: float(timings[p]) for p in PHASES if p in timings} if timings else {}
+    for name, seconds in getattr(specs[-1], "pass_timings", []) if specs else []:
+        phases[f"pass:{name}"] = phases.get(f"pass:{name}", 0.0) + seconds
+    return phases
 
 
 def check_against_cpython(kr: KernelRun, k: Kernel, impls: dict[str, Impl],
@@ -463,6 +466,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", metavar="PATH", help="write the raw results as JSON")
     parser.add_argument("--write-docs", action="store_true",
                         help="write docs/performance.md and docs/performance.png")
+    parser.add_argument("--time-passes", action="store_true",
+                        help="also report the time of each accir pass per kernel")
     parser.add_argument("--sizes", help=argparse.SUPPRESS)  # "TIMED,CPYTHON", for tests
     parser.add_argument("--repeats", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -482,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = make_config(args.quick, args.threads, args.sizes, args.repeats)
     results, meta = run_suite(args.names, cfg, Progress(len(args.names)))
+    meta["time_passes"] = args.time_passes
     chart_ref = None
     if args.chart:
         suite_report.chart(results, meta, args.chart)

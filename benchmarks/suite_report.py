@@ -308,6 +308,30 @@ def _compile_row(kr: KernelRun) -> list[str]:
     return [kr.name, cell(acc), *phases, cell(nb), cell(nbp), *ratio]
 
 
+def _pass_times(add: Callable[[str], None], results: list[KernelRun]) -> None:
+    """--time-passes: accir's first compile of each kernel, pass by pass (ms)."""
+    names = list(dict.fromkeys(p[5:] for kr in results for p in kr.impls["accir-par"].phases
+                               if p.startswith("pass:")))
+    if not names:
+        return
+    add("### Where accir's compile time goes (`--time-passes`)")
+    add("")
+    add("Milliseconds per pass in accir's first compile of each kernel; frontend and llvm as "
+        "above.")
+    add("")
+    rows = []
+    for kr in results:
+        phases = kr.impls["accir-par"].phases
+        rows.append([kr.name, _fmt(_ms(phases.get("frontend")), ".1f"),
+                     *(_fmt(_ms(phases.get(f"pass:{n}")), ".1f") for n in names),
+                     _fmt(_ms(phases.get("llvm")), ".0f")])
+    _table(add, ["kernel", "frontend", *names, "llvm"], rows)
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1e3
+
+
 def _compile(add: Callable[[str], None], results: list[KernelRun], meta: dict[str, Any]) -> None:
     warm, size = meta["warm_up_s"], meta["config"]["cpython_size"]
     add("## Compile time")
@@ -389,6 +413,8 @@ def markdown(results: list[KernelRun], meta: dict[str, Any], chart_ref: str | No
     _times(add, results, meta, chart_ref)
     _roofline(add, results, meta)
     _compile(add, results, meta)
+    if meta.get("time_passes"):
+        _pass_times(add, results)
     _correctness(add, results, meta)
     _goals(add, results)
     return "\n".join(lines).rstrip()
