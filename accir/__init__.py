@@ -2,6 +2,7 @@
 code."""
 
 from accir.api import CompiledFunction, compile
+from accir.cache import CacheWarning
 from accir.diagnostics import (
     AccirError,
     AccirTypeError,
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AccirError",
     "AccirTypeError",
+    "CacheWarning",
     "CompiledFunction",
     "DirectiveSyntaxError",
     "RaceWarning",

@@ -5,8 +5,8 @@ without compiling: its entry symbols, the process symbols it refers to, the rema
 IR and LLVM texts for inspection. It is keyed (`cache_key`) on everything the compiled code
 depends on: the frontend IR of the function and every function it calls (which holds the
 values of the globals and closure variables they read), their source text and location (for
-remarks), the argument types, every compile option, accir's version, the Python, NumPy and
-LLVM versions, and the host CPU with its features.
+remarks), the argument types, every compile option, accir's version and a digest of its own
+source, the Python, NumPy and LLVM versions, and the host CPU with its features.
 
 Safety:
 - Nothing is unpickled. An entry is a header, a JSON document and raw sections, with a SHA-256
@@ -88,7 +88,7 @@ def environment_key() -> dict[str, Any]:
 
     return {
         "format": FORMAT,
-        "accir": accir.__version__,
+        "accir": [accir.__version__, source_fingerprint()],
         "python": [sys.implementation.name, *sys.version_info[:2]],
         "numpy": np.__version__.split(".")[:2],  # the PyArrayObject layout the wrapper reads
         "llvmlite": llvmlite.__version__,
@@ -97,6 +97,16 @@ def environment_key() -> dict[str, Any]:
         "cpu": [llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()],
         "openmp": libgomp_loaded(),
     }
+
+
+def source_fingerprint() -> str:
+    """A digest of accir's own source: code cached by another build of accir (the same version
+    number, other sources) is never loaded."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".lark")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 class DiskCache:

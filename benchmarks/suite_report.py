@@ -243,7 +243,9 @@ def _times(add: Callable[[str], None], results: list[KernelRun], meta: dict[str,
     add("")
     add(f"Median ms at the `{cfg['timed_size']}` size, up to {cfg['repeats']} round-robin repeats "
         f"(at least {cfg['min_repeats']}; an implementation stops after {cfg['budget_s']} s), "
-        "fresh input copies per repeat, copy not timed, garbage collector off. CPython ran at "
+        "fresh input copies per repeat, copy not timed, garbage collector off. NumPy is timed "
+        "after the others, alone: its BLAS threads spin for a while after each call and "
+        "would slow whatever ran next. CPython ran at "
         f"the `{cfg['cpython_size']}` size and is scaled by the flop ratio. Ratios < 1 mean "
         "accir parallel is faster. n/a: no such implementation; FAIL/MISMATCH: not timed "
         "(see Correctness).")
