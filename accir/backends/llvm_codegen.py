@@ -332,7 +332,9 @@ class FunctionCodegen(AtomicCodegen, ExprCodegen):
         b.position_at_end(body_bb)
         yield t
         b.store(b.add(t, lt.int_const(1)), counter)
-        b.branch(cond_bb)
+        # a loop over threads: not worth vectorising or unrolling (compile time, code size)
+        b.branch(cond_bb).set_metadata("llvm.loop", loop_id(self.mc.ll, self.mc.loop_ids,
+                                                            f"runtime/{name}", cold=True))
         b.position_at_end(exit_bb)
 
     def trip_count(self, start: ll.Value, stop: ll.Value, step: ll.Value, step_ir: object
