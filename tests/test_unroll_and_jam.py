@@ -77,6 +77,22 @@ def test_transposed_matvec_matches_cpython(n, m):
     assert remarks(fn)
 
 
+@pytest.mark.parametrize("factor", [2, 3])
+def test_the_remainder_nest_stays_sequential(factor):
+    """The <= factor - 1 iterations an unrolled loop leaves are not worth threads (nor the
+    compile time of outlined parallel code); the unrolled loop itself runs in parallel."""
+    fn = accir.compile(mm, pipeline=PIPELINE.replace("loops=2", f"factor={factor}"))
+    a = np.ones((7, 5))
+    fn(np.zeros((7, 7)), a, a.T.copy())
+    printed = fn.inspect_ir()
+    remainder = [line for line in printed.splitlines() if "select(" in line and "for %i" in line]
+    assert remainder and all("parallel(" not in line for line in remainder)
+    assert any(line.strip().startswith("L") and "step " + str(factor) in line
+               and "parallel(" in line for line in printed.splitlines())
+    [message] = [r.message for r in fn.remarks if "remainder of an unrolled loop" in r.message]
+    assert f"at most {factor - 1} iteration" in message
+
+
 def test_loop_variable_read_after_the_nest_keeps_the_nest():
     fn = accir.compile(last_row, pipeline=PIPELINE)
     A, x = np.ones((5, 3)), np.ones(5)

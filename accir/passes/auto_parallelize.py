@@ -11,7 +11,8 @@ the last iteration's value, as in CPython). That loop gets a `parallel(...)` ann
 Loops without a directive, in `kernels` regions and under `loop auto` are parallelised when
 that is provably safe and exact: a float sum or product would be reassociated, so it needs a
 `reduction` clause or the `reassociate` option; a loop with too little work (fewer than about
-`min_work` operations) runs on one thread. Loops the user asserts independent (`parallel
+`min_work` operations), or the remainder nest of an unrolled loop (at most factor - 1
+iterations), runs on one thread. Loops the user asserts independent (`parallel
 loop`, `loop independent|gang|worker|vector`, loops in a `parallel` region) are checked: a
 dependence the tests prove is a race, reported as a `race` remark (and an accir.RaceWarning)
 with its evidence, and the loop runs sequentially, giving CPython's answer; a dependence they
@@ -61,6 +62,7 @@ from accir.ir.nodes import (
     Assign,
     BinOp,
     Break,
+    Compare,
     Const,
     Dim,
     Function,
@@ -72,6 +74,7 @@ from accir.ir.nodes import (
     Reduction,
     Region,
     Return,
+    Select,
     Stmt,
     Store,
     Var,
@@ -178,6 +181,14 @@ class _Planner:
     def loop(self, s: Loop, ctx: _Context) -> Stmt:
         if ctx.quiet:
             return s  # the checked copy runs when a fast copy's guard fails: sequentially
+        tail = _remainder_trips(s)
+        if tail is not None and s.directive is None:
+            # the few iterations an unrolled loop leaves: threads would not pay for themselves
+            # (and the outlined code would cost compile time)
+            self.remark(s, "not-parallelized", f"not parallelized: the remainder of an unrolled "
+                        f"loop (at most {tail} iteration{'s' if tail > 1 else ''}); the loops "
+                        "inside it stay sequential too")
+            return s
         verdict = self.decide(s, ctx)
         if not ctx.quiet:
             for kind, message in verdict.notes:  # what the threads would have shared
@@ -476,6 +487,23 @@ def _float_reductions(reductions: list[Reduction]) -> bool:
 def _constant_trips(s: Loop) -> int | None:
     if all(isinstance(b, Const) for b in (s.start, s.stop, s.step)):
         return len(range(s.start.value, s.stop.value, s.step.value))  # type: ignore[attr-defined]
+    return None
+
+
+def _remainder_trips(s: Loop) -> int | None:
+    """At most how many iterations a remainder loop of unroll-and-jam runs: `for v =
+    select(a < t, t, a) to stop step 1` with `t = stop - (e % k)` runs at most k - 1."""
+    start = s.start
+    if not (isinstance(s.step, Const) and s.step.value == 1 and isinstance(start, Select)
+            and isinstance(start.cond, Compare) and start.cond.op == "<"
+            and start.cond.rhs == start.then):
+        return None
+    tail = start.then
+    if isinstance(tail, BinOp) and tail.op == "-" and tail.lhs == s.stop and \
+            isinstance(tail.rhs, BinOp) and tail.rhs.op == "%" and \
+            isinstance(tail.rhs.rhs, Const) and isinstance(tail.rhs.rhs.value, int) and \
+            tail.rhs.rhs.value > 1:
+        return tail.rhs.rhs.value - 1
     return None
 
 
