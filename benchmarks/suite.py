@@ -67,6 +67,7 @@ from benchmarks.serial import (  # noqa: E402
     time_call,
     warm_up,
 )
+from benchmarks.suite_cache import measure_cache  # noqa: E402
 from benchmarks.suite_machine import (  # noqa: E402
     compulsory_bytes,
     load_average,
@@ -437,10 +438,12 @@ def run_suite(names: list[str], cfg: SuiteConfig, progress: Progress
                 if run.state in (FAIL, MISMATCH):
                     progress.note(f"    {name}: {key} {run.state}: {run.why}")
             results.append(kr)
+    progress.note("the on-disk cache: compiling in one new process, loading in another")
+    cache = measure_cache(names, cfg.cpython_size)
     elapsed = time.perf_counter() - t0
     progress.finish(f"done in {elapsed:.0f} s")
     meta = {"config": asdict(cfg), "machine": machine(cfg, numba_threads), "limits": limits,
-            "warm_up_s": warm, "elapsed_s": elapsed,
+            "warm_up_s": warm, "elapsed_s": elapsed, "cache": cache,
             "load_average": {"start": load_before, "end": load_average()}}
     return results, meta
 
@@ -456,7 +459,7 @@ def to_json(results: list[KernelRun], meta: dict[str, Any]) -> dict[str, Any]:
                            "accir-par/c": kr.ratio("accir-par", "c")}
         kernels.append(entry)
     return {**meta, "implementations": list(IMPLS), "kernels": kernels,
-            "goals": suite_report.goals(results)}
+            "goals": suite_report.goals(results, meta.get("cache"))}
 
 
 def _json_safe(obj: Any) -> Any:

@@ -45,7 +45,7 @@ def test_tiny_run_writes_report_chart_and_json(tmp_path: Path) -> None:
     rc, report, raw = _run(tmp_path, "saxpy,gemm")
     assert rc == 0, report
     for heading in ("# accir performance", "## Machine", "## Run time", "## Roofline",
-                    "## Compile time", "## Correctness", "## Goals"):
+                    "## Compile time", "## The on-disk cache", "## Correctness", "## Goals"):
         assert heading in report
     assert "| **geomean** |" in report and "| **total** |" in report
     assert "![Speed-up over Numba @njit](chart.png)" in report
@@ -55,7 +55,11 @@ def test_tiny_run_writes_report_chart_and_json(tmp_path: Path) -> None:
         assert all(_is_time_or_na(c) for c in cells[2:9]), cells
         assert cells[4] != "n/a" and cells[7] != "n/a" and cells[8] != "n/a", cells
     goals = report.split("## Goals", 1)[1]
-    assert goals.count("\n- **") == 5
+    assert goals.count("\n- **") == 6
+    for name in ("saxpy", "gemm"):  # compiled by one new process, loaded by the next
+        cells = _table_row(report, name, "| kernel | compiling s |")
+        assert cells[3] == "yes" and float(cells[1]) > 0 and float(cells[2]) > 0, cells
+    assert raw["cache"]["gemm"]["cached"] is True
     assert (tmp_path / "chart.png").read_bytes().startswith(PNG_SIGNATURE)
     assert (tmp_path / "chart.png").stat().st_size > 1000
     assert raw["implementations"] == list(suite_report.IMPLS)
@@ -63,7 +67,7 @@ def test_tiny_run_writes_report_chart_and_json(tmp_path: Path) -> None:
         assert set(kernel["impls"]) == set(suite_report.IMPLS)
         assert kernel["impls"]["accir-par"]["compile_s"] is not None
         assert len(kernel["impls"]["accir-par"]["times_s"]) == 2
-    assert {g["goal"] for g in raw["goals"]} == {g["goal"] for g in suite_report.goals([])}
+    assert {g["goal"] for g in raw["goals"]} == {g["goal"] for g in suite_report.goals([], {})}
 
 
 def test_wrong_results_are_reported_and_not_timed(tmp_path: Path,
@@ -147,6 +151,16 @@ def test_goals_name_the_kernels_that_miss() -> None:
     assert compile_njit["met"] is False and "slow 1.20x" in compile_njit["detail"]
     assert "fast" not in compile_njit["detail"]
     assert suite_report.goals([fast])[0]["met"] is True
+
+
+def test_the_cache_goal_names_what_was_not_loaded() -> None:
+    row = {"compile_s": 0.3, "cached_s": 0.012, "cached": True, "phases": {}}
+    assert suite_report.cache_goal({"a": row, "b": row})["met"] is True
+    slow = suite_report.cache_goal({"a": row, "b": {**row, "cached_s": 0.2}})
+    assert slow["met"] is False and "slowest b 200.0 ms" in slow["detail"]
+    missed = suite_report.cache_goal({"a": row, "b": {**row, "cached": False}})
+    assert missed["met"] is False and "not loaded from the cache: b" in missed["detail"]
+    assert suite_report.cache_goal({})["met"] is None
 
 
 def test_progress_bar_in_place_on_a_tty_one_line_per_kernel_otherwise() -> None:
