@@ -310,7 +310,10 @@ def _roofline(add: Callable[[str], None], results: list[KernelRun], meta: dict[s
         "flops from the kernel's flop count. bound = max(flops / FMA peak, bytes / triad "
         "bandwidth) with the limits measured above (1 thread for accir serial, "
         f"{threads} for accir parallel); distance = time / bound (1 = at the bound). "
-        "bound by: which term is larger.")
+        "bound by: which term is larger. The bandwidth is DRAM's (a triad on arrays far larger "
+        "than the caches); a kernel whose arrays fit in the caches can beat it (more than 100 % "
+        "of bandwidth, distance below 1): each repeat's input copies were just written, so "
+        "they are in cache.")
     if no_peak:
         add("The FMA peak was not measured (no C compiler): bounds are the bandwidth term only "
             "and no kernel is classified.")
