@@ -24,7 +24,7 @@ test: lint
 	$(VENV)/bin/python -m pytest -q -n auto
 
 bench: $(STAMP)
-	$(VENV)/bin/python benchmarks/serial.py
+	$(VENV)/bin/python benchmarks/suite.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

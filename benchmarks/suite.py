@@ -1,8 +1,8 @@
 """The benchmark suite: accir against CPython, NumPy, Numba (`@njit` and `parallel=True`) and C
 with OpenMP on all 23 kernels of benchmarks/kernels.py and benchmarks/polybench.py.
 
-    .venv/bin/python benchmarks/suite.py                      # PolyBench MEDIUM (~10 minutes)
-    .venv/bin/python benchmarks/suite.py --quick              # SMALL sizes (~3 minutes)
+    .venv/bin/python benchmarks/suite.py                      # PolyBench MEDIUM (~6 minutes)
+    .venv/bin/python benchmarks/suite.py --quick              # SMALL sizes (~1 minute)
     .venv/bin/python benchmarks/suite.py --kernels gemm,atax --threads 2 --json results.json
     .venv/bin/python benchmarks/suite.py --write-docs         # docs/performance.{md,png}
 
