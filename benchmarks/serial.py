@@ -137,6 +137,13 @@ def median(xs: list[float]) -> float | None:
     return statistics.median(xs) if xs else None
 
 
+def compile_seconds(first_call_s: float | None, second_call_s: float | None) -> float | None:
+    """What the first call cost more than the second: the compilation."""
+    if first_call_s is None or second_call_s is None:
+        return None
+    return max(first_call_s - second_call_s, 0.0)
+
+
 # ---------------------------------------------------------------------------- kernel benchmark
 
 
@@ -150,9 +157,7 @@ class ImplResult:
 
     @property
     def compile_s(self) -> float | None:
-        if self.first_call_s is None or self.second_call_s is None:
-            return None
-        return max(self.first_call_s - self.second_call_s, 0.0)
+        return compile_seconds(self.first_call_s, self.second_call_s)
 
     @property
     def median_s(self) -> float | None:

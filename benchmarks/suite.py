@@ -60,6 +60,7 @@ from benchmarks.parallel import with_threads  # noqa: E402
 from benchmarks.polybench import POLYBENCH  # noqa: E402
 from benchmarks.serial import (  # noqa: E402
     compare,
+    compile_seconds,
     environment,
     fresh,
     median,
@@ -147,9 +148,7 @@ class ImplRun:
 
     @property
     def compile_s(self) -> float | None:
-        if self.first_call_s is None or self.second_call_s is None:
-            return None
-        return max(self.first_call_s - self.second_call_s, 0.0)
+        return compile_seconds(self.first_call_s, self.second_call_s)
 
     @property
     def median_s(self) -> float | None:
