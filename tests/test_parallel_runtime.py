@@ -196,3 +196,34 @@ def test_scalars_holding_a_dimension_of_an_array_the_loop_does_not_receive() -> 
     assert f(ex, ey, fict) == 3
     np.testing.assert_array_equal(ey[0], np.full(5000, 4.0))
     assert "parallel(" in f.inspect_ir()
+
+
+# --- which parallel bodies skip the per-piece look at the failure mark ----------------------
+
+
+def _loop_body(stmts: str, loop: str = "for %i = 0 to %n step 1") -> tuple:
+    from accir.ir.parser import parse_module
+
+    module = parse_module(f"""
+func @f(%a: memref<?xf64, C>, %n: pyint, %m: pyint) -> none {{
+  var %i: pyint, %j: pyint, %t: f64
+  L0: {loop} {{
+    {stmts}
+  }}
+}}
+""")
+    return module.functions[0].body[0].body
+
+
+@pytest.mark.parametrize("stmts,expected", [
+    ("S0: %a[%i; unchecked] = 1.0:f64", True),
+    ("S0: %t = (%a[%i; unchecked] * 2.0:f64)\n    S1: %a[%i; unchecked] = %t", True),
+    ("S0: %a[%i] = 1.0:f64", False),  # a checked store can raise IndexError
+    ("S0: %a[%i; unchecked] = f64((%n // %m))", False),  # ZeroDivisionError
+    ("L1: for %j = 0 to %n step %m {\n      S0: %a[%j; unchecked] = 0.0:f64\n    }", False),
+    ("L1: for %j = 0 to %n step 2 {\n      S0: %a[%j; unchecked] = 0.0:f64\n    }", True),
+])
+def test_cannot_fail(stmts, expected):
+    from accir.backends.llvm_outlined import cannot_fail
+
+    assert cannot_fail(_loop_body(stmts)) is expected

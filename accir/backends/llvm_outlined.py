@@ -24,7 +24,19 @@ from accir.backends.llvm_parallel import (
     element_loops,
     identity,
 )
-from accir.ir.nodes import Function, Loop, Reduction, Store
+from accir.ir.fold import cannot_raise
+from accir.ir.nodes import (
+    Assign,
+    Const,
+    Expr,
+    Function,
+    If,
+    Loop,
+    Reduction,
+    Stmt,
+    Store,
+    walk_stmts,
+)
 
 if TYPE_CHECKING:
     from accir.backends.llvm_codegen import ModuleCodegen
@@ -135,7 +147,11 @@ class OutlinedLoopCodegen(FunctionCodegen):
         """Iterations lo <= k < hi of the parallel loop (of its rows x columns if collapsed),
         in pieces of PIECE iterations: a piece that starts after an iteration that failed
         (on any thread) is skipped, as CPython would not have run it. (Checking once per
-        piece keeps the atomic load out of the loop, which LLVM then vectorises.)"""
+        piece keeps the atomic load out of the loop, which LLVM then vectorises.) A body that
+        cannot fail runs in one piece."""
+        if cannot_fail(loop.body):
+            self.run_piece(loop, lo, hi)
+            return
         b = self.builder
         piece = lt.int_const(PIECE)
         span = b.sub(hi, lo)
@@ -146,10 +162,13 @@ class OutlinedLoopCodegen(FunctionCodegen):
             last = b.select(b.icmp_signed("<", last, hi), last, hi)
             failed = b.load_atomic(self.stop, "monotonic", 8, typ=lt.I64)
             last = b.select(b.icmp_signed(">", first, failed), first, last)
-            if self.inner:
-                self.rows(loop, first, last)
-            else:
-                self.iterations(loop, self.start_k, self.step, first, last)
+            self.run_piece(loop, first, last)
+
+    def run_piece(self, loop: Loop, lo: ll.Value, hi: ll.Value) -> None:
+        if self.inner:
+            self.rows(loop, lo, hi)
+        else:
+            self.iterations(loop, self.start_k, self.step, lo, hi)
 
     def rows(self, loop: Loop, lo: ll.Value, hi: ll.Value) -> None:
         """collapse(2): flat iterations k = row * width + column (width = the inner trip count,
@@ -228,3 +247,26 @@ class OutlinedLoopCodegen(FunctionCodegen):
         for buffer in self.buffers:
             b.store(b.load(buffer), self.record_field(index))
             index += 1
+
+
+def cannot_fail(body: tuple[Stmt, ...]) -> bool:
+    """Whether running `body` certainly raises nothing: only unchecked stores, assignments and
+    counted loops with a constant non-zero step, of expressions that cannot raise."""
+    for s in walk_stmts(body):
+        if isinstance(s, Store):
+            exprs: tuple[Expr, ...] = (*s.indices, s.value)
+            if s.checked:
+                return False
+        elif isinstance(s, Assign):
+            exprs = (s.value,)
+        elif isinstance(s, Loop):
+            if not (isinstance(s.step, Const) and s.step.value):
+                return False
+            exprs = (s.start, s.stop)
+        elif isinstance(s, If):
+            exprs = (s.cond,)
+        else:
+            return False
+        if not all(cannot_raise(e) for e in exprs):
+            return False
+    return True
