@@ -263,3 +263,31 @@ def test_no_warning_on_a_normal_hit(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert run_scaled_sum(tmp_path).cached
+
+
+def test_processes_racing_on_one_entry_all_succeed(tmp_path):
+    """Entries are written to a private temporary file and renamed into place: processes
+    compiling the same function at once never see half an entry."""
+    script = textwrap.dedent("""
+        import sys
+        import numpy as np, accir
+        from benchmarks.polybench import POLYBENCH
+        k = POLYBENCH["gesummv"]
+        for _ in range(3):
+            fn = accir.compile(k.py, cache=sys.argv[1])
+            args = k.inputs("mini")
+            fn(*args)
+            want = k.inputs("mini")
+            k.py(*want)
+            assert all(np.array_equal(args[i], want[i]) for i in k.outputs)
+        print("ok")
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outs]
+    assert [out.strip() for out, _ in outs] == ["ok"] * 3
+    (entry,) = entries(tmp_path)
+    assert decode(entry.read_bytes()) is not None
+    assert not list(tmp_path.glob(".tmp-*"))  # no temporary file left behind
