@@ -189,13 +189,20 @@ class KernelResult:
         return None if mx is None or my is None or my == 0 else mx / my
 
 
+def first_two_calls(fn: Callable[..., Any], small: tuple[Any, ...]
+                    ) -> tuple[float, float, tuple[Any, ...]]:
+    """Seconds of the first call (which compiles) and of a second one, each on fresh copies of
+    `small`, and the arguments of the first after it ran."""
+    out = fresh(small)
+    first = time_call(fn, out)
+    return first, time_call(fn, fresh(small)), out
+
+
 def _first_calls(res: ImplResult, fn: Callable[..., Any], small: tuple[Any, ...]
                  ) -> tuple[Any, ...] | None:
     """Call a compiling implementation twice on fresh small inputs; return the first result."""
     try:
-        out = fresh(small)
-        res.first_call_s = time_call(fn, out)
-        res.second_call_s = time_call(fn, fresh(small))
+        res.first_call_s, res.second_call_s, out = first_two_calls(fn, small)
         return out
     except Exception as exc:
         res.ok, res.error = False, short_error(exc)

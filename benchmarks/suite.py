@@ -62,6 +62,7 @@ from benchmarks.serial import (  # noqa: E402
     compare,
     compile_seconds,
     environment,
+    first_two_calls,
     fresh,
     median,
     short_error,
@@ -247,9 +248,7 @@ def first_calls(run: ImplRun, fn: Callable[..., Any], small: tuple[Any, ...]
                 ) -> tuple[Any, ...] | None:
     """Two calls on fresh small inputs (the first one compiles); the first call's result."""
     try:
-        out = fresh(small)
-        run.first_call_s = time_call(fn, out)
-        run.second_call_s = time_call(fn, fresh(small))
+        run.first_call_s, run.second_call_s, out = first_two_calls(fn, small)
         return out
     except Exception as exc:
         run.fail(FAIL, short_error(exc))
