@@ -242,9 +242,8 @@ def _bound(info: LoopInfo, renaming: dict[Expr, Affine] | None = None) -> LoopBo
 def _rename(form: Affine | None, renaming: dict[Expr, Affine]) -> Affine | None:
     if form is None:
         return None
-    for leaf, value in renaming.items():
-        if form.coefficient(leaf):
-            form = form.substitute(leaf, value)
+    for leaf in [leaf for leaf, _ in form.terms if leaf in renaming]:
+        form = form.substitute(leaf, renaming[leaf])
     return form
 
 

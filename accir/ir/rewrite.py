@@ -88,10 +88,8 @@ class Rewriter:
 
 def iter_exprs(node: Node) -> Iterator[Expr]:
     """Every expression in a node's subtree, pre-order, nested statements included."""
-    for f in dataclasses.fields(node):  # type: ignore[arg-type]
-        if f.name == "loc":
-            continue
-        value = getattr(node, f.name)
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
         children = value if isinstance(value, tuple) else (value,)
         for child in children:
             if isinstance(child, Expr):
@@ -99,6 +97,18 @@ def iter_exprs(node: Node) -> Iterator[Expr]:
                 yield from iter_exprs(child)
             elif isinstance(child, Node):
                 yield from iter_exprs(child)
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    """The fields of a node class that may hold children (all but its source location)."""
+    found = _CHILD_FIELDS.get(cls)
+    if found is None:
+        found = _CHILD_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls)
+                                           if f.name != "loc")
+    return found
 
 
 def rename_functions(module: Module, rename: Callable[[str], str]) -> Module:

@@ -67,14 +67,13 @@ def _written_through_call(module: Module, call: Call, memo: dict[str, set[str]])
 def local_vars(fn: Function) -> list[Var]:
     """Every variable the function mentions, parameters first, each name once."""
     seen: dict[str, Var] = {p.name: p for p in fn.params}
-    for stmt in walk_stmts(fn.body):
-        targets: list[Var] = []
+    # iter_exprs of a top-level statement covers its nested statements (targets included, in
+    # the order a walk meets them), so only top-level statements need visiting
+    for stmt in fn.body:
         if isinstance(stmt, (Assign, Alloc)):
-            targets.append(stmt.target)
+            seen.setdefault(stmt.target.name, stmt.target)
         elif isinstance(stmt, Loop):
-            targets.append(stmt.var)
-        for var in targets:
-            seen.setdefault(var.name, var)
+            seen.setdefault(stmt.var.name, stmt.var)
         for e in iter_exprs(stmt):
             if isinstance(e, Var):
                 seen.setdefault(e.name, e)
