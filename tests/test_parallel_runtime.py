@@ -224,6 +224,6 @@ func @f(%a: memref<?xf64, C>, %n: pyint, %m: pyint) -> none {{
     ("L1: for %j = 0 to %n step 2 {\n      S0: %a[%j; unchecked] = 0.0:f64\n    }", True),
 ])
 def test_cannot_fail(stmts, expected):
-    from accir.backends.llvm_outlined import cannot_fail
+    from accir.passes.loop_nests import cannot_fail
 
     assert cannot_fail(_loop_body(stmts)) is expected

@@ -24,19 +24,8 @@ from accir.backends.llvm_parallel import (
     element_loops,
     identity,
 )
-from accir.ir.fold import cannot_raise
-from accir.ir.nodes import (
-    Assign,
-    Const,
-    Expr,
-    Function,
-    If,
-    Loop,
-    Reduction,
-    Stmt,
-    Store,
-    walk_stmts,
-)
+from accir.ir.nodes import Function, Loop, Reduction, Store
+from accir.passes.loop_nests import cannot_fail
 
 if TYPE_CHECKING:
     from accir.backends.llvm_codegen import ModuleCodegen
@@ -247,26 +236,3 @@ class OutlinedLoopCodegen(FunctionCodegen):
         for buffer in self.buffers:
             b.store(b.load(buffer), self.record_field(index))
             index += 1
-
-
-def cannot_fail(body: tuple[Stmt, ...]) -> bool:
-    """Whether running `body` certainly raises nothing: only unchecked stores, assignments and
-    counted loops with a constant non-zero step, of expressions that cannot raise."""
-    for s in walk_stmts(body):
-        if isinstance(s, Store):
-            exprs: tuple[Expr, ...] = (*s.indices, s.value)
-            if s.checked:
-                return False
-        elif isinstance(s, Assign):
-            exprs = (s.value,)
-        elif isinstance(s, Loop):
-            if not (isinstance(s.step, Const) and s.step.value):
-                return False
-            exprs = (s.start, s.stop)
-        elif isinstance(s, If):
-            exprs = (s.cond,)
-        else:
-            return False
-        if not all(cannot_raise(e) for e in exprs):
-            return False
-    return True

@@ -62,7 +62,6 @@ from accir.ir.nodes import (
     Assign,
     BinOp,
     Break,
-    Compare,
     Const,
     Dim,
     Function,
@@ -74,7 +73,6 @@ from accir.ir.nodes import (
     Reduction,
     Region,
     Return,
-    Select,
     Stmt,
     Store,
     Var,
@@ -87,6 +85,7 @@ from accir.ir.rewrite import iter_exprs
 from accir.ir.types import ArrayType, ScalarType
 from accir.passes.base import Pass, PassResult, map_functions
 from accir.passes.ids import is_versioned
+from accir.passes.loop_nests import remainder_trips
 from accir.passes.mark_independent import depends_only_on_bounds
 from accir.passes.parallel_directives import (
     collapse_count,
@@ -181,7 +180,7 @@ class _Planner:
     def loop(self, s: Loop, ctx: _Context) -> Stmt:
         if ctx.quiet:
             return s  # the checked copy runs when a fast copy's guard fails: sequentially
-        tail = _remainder_trips(s)
+        tail = remainder_trips(s)
         if tail is not None and s.directive is None:
             # the few iterations an unrolled loop leaves: threads would not pay for themselves
             # (and the outlined code would cost compile time)
@@ -487,23 +486,6 @@ def _float_reductions(reductions: list[Reduction]) -> bool:
 def _constant_trips(s: Loop) -> int | None:
     if all(isinstance(b, Const) for b in (s.start, s.stop, s.step)):
         return len(range(s.start.value, s.stop.value, s.step.value))  # type: ignore[attr-defined]
-    return None
-
-
-def _remainder_trips(s: Loop) -> int | None:
-    """At most how many iterations a remainder loop of unroll-and-jam runs: `for v =
-    select(a < t, t, a) to stop step 1` with `t = stop - (e % k)` runs at most k - 1."""
-    start = s.start
-    if not (isinstance(s.step, Const) and s.step.value == 1 and isinstance(start, Select)
-            and isinstance(start.cond, Compare) and start.cond.op == "<"
-            and start.cond.rhs == start.then):
-        return None
-    tail = start.then
-    if isinstance(tail, BinOp) and tail.op == "-" and tail.lhs == s.stop and \
-            isinstance(tail.rhs, BinOp) and tail.rhs.op == "%" and \
-            isinstance(tail.rhs.rhs, Const) and isinstance(tail.rhs.rhs.value, int) and \
-            tail.rhs.rhs.value > 1:
-        return tail.rhs.rhs.value - 1
     return None
 
 

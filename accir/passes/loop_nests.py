@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from accir.analysis.dependence import Dependence, DependenceAnalysis, DependenceGraph
 from accir.analysis.manager import AnalysisManager
 from accir.diagnostics import Remark
+from accir.ir.affine import affine_of
 from accir.ir.fold import cannot_raise
 from accir.ir.nodes import (
     AccStmt,
@@ -27,6 +28,7 @@ from accir.ir.nodes import (
     BinOp,
     Break,
     Call,
+    Compare,
     Const,
     Continue,
     Expr,
@@ -37,6 +39,7 @@ from accir.ir.nodes import (
     Module,
     Region,
     Return,
+    Select,
     Stmt,
     Store,
     Var,
@@ -45,6 +48,7 @@ from accir.ir.nodes import (
     walk_stmts,
 )
 from accir.ir.rewrite import iter_exprs
+from accir.ir.types import PYINT
 from accir.ir.uses import assigned_in
 from accir.passes.base import PassResult, map_functions
 from accir.passes.ids import is_versioned
@@ -113,6 +117,32 @@ def unrolled(loop: Loop) -> bool:
     return any(isinstance(e, BinOp) and e.op == "%" for e in (loop.start, *iter_exprs(loop.start)))
 
 
+def remainder_start(loop: Loop, factor: int) -> Expr:
+    """Where the iterations the unrolled loop leaves begin: `max(start, stop - (stop -
+    start) % factor)` (just `start` when the loop runs no iteration)."""
+    span = affine_of(BinOp("-", loop.stop, loop.start))
+    span_expr = span.to_expr() if span is not None else BinOp("-", loop.stop, loop.start)
+    tail = BinOp("-", loop.stop, BinOp("%", span_expr, Const(factor, PYINT)))
+    return Select(Compare("<", loop.start, tail), tail, loop.start)
+
+
+def remainder_trips(s: Loop) -> int | None:
+    """At most how many iterations a remainder loop of unroll-and-jam runs: `for v =
+    select(a < t, t, a) to stop step 1` with `t = stop - (e % k)` runs at most k - 1."""
+    start = s.start
+    if not (isinstance(s.step, Const) and s.step.value == 1 and isinstance(start, Select)
+            and isinstance(start.cond, Compare) and start.cond.op == "<"
+            and start.cond.rhs == start.then):
+        return None
+    tail = start.then
+    if isinstance(tail, BinOp) and tail.op == "-" and tail.lhs == s.stop and \
+            isinstance(tail.rhs, BinOp) and tail.rhs.op == "%" and \
+            isinstance(tail.rhs.rhs, Const) and isinstance(tail.rhs.rhs.value, int) and \
+            tail.rhs.rhs.value > 1:
+        return tail.rhs.rhs.value - 1
+    return None
+
+
 def perfect_nest(loop: Loop) -> list[Loop]:
     """`loop` and the loops each directly holds as its only statement, outermost first."""
     nest = [loop]
@@ -170,6 +200,19 @@ def own_exprs(s: Stmt) -> Iterable[Expr]:
     if isinstance(s, Loop):
         return (s.start, s.stop, s.step)
     return ()
+
+
+def cannot_fail(body: tuple[Stmt, ...]) -> bool:
+    """Whether running `body` certainly raises nothing: only assignments, unchecked stores,
+    ifs and loops with a constant non-zero step, of expressions that cannot raise."""
+    for s in walk_stmts(body):
+        if not isinstance(s, (Assign, Store, If, Loop)) or (isinstance(s, Store) and s.checked):
+            return False
+        if isinstance(s, Loop) and not (isinstance(s.step, Const) and s.step.value != 0):
+            return False
+        if not all(cannot_raise(e) for e in own_exprs(s)):
+            return False
+    return True
 
 
 def rectangular(nest: list[Loop]) -> bool:

@@ -55,14 +55,12 @@ from accir.analysis.manager import AnalysisManager
 from accir.ir.affine import Affine, affine_of
 from accir.ir.nodes import (
     BinOp,
-    Compare,
     Const,
     Expr,
     Function,
     Load,
     Loop,
     Module,
-    Select,
     Stmt,
     Store,
     Var,
@@ -80,6 +78,7 @@ from accir.passes.loop_nests import (
     perfect_nest,
     permutation_legal,
     rectangular,
+    remainder_start,
     reorder_obstacle,
     unrolled,
     walk_functions,
@@ -167,7 +166,7 @@ class _Jammer(NestWalker):
             inner = perfect_nest(main[0])  # type: ignore[arg-type]
             k = picked[1]
             main = (_wrap(inner[:k], self.unroll(inner[k:], [p - k for p in picked[1:]])),)
-        rest = [dataclasses.replace(loop, start=_remainder_start(loop, factor)), *nest[1:]]
+        rest = [dataclasses.replace(loop, start=remainder_start(loop, factor)), *nest[1:]]
         remainder: Stmt = _rebuild(rest, nest[-1].body)
         if len(picked) > 1:  # the other loops are unrolled in the remainder too
             k = picked[1]
@@ -194,15 +193,6 @@ def _minus(e: Expr, k: int) -> Expr:
     if form is not None:
         return (form - Affine((), k)).to_expr()
     return BinOp("-", e, Const(k, PYINT))
-
-
-def _remainder_start(loop: Loop, factor: int) -> Expr:
-    """Where the iterations the unrolled loop leaves begin: `max(start, stop - (stop -
-    start) % factor)` (just `start` when the loop runs no iteration)."""
-    span = affine_of(BinOp("-", loop.stop, loop.start))
-    span_expr = span.to_expr() if span is not None else BinOp("-", loop.stop, loop.start)
-    tail = BinOp("-", loop.stop, BinOp("%", span_expr, Const(factor, PYINT)))
-    return Select(Compare("<", loop.start, tail), tail, loop.start)
 
 
 def _rebuild(nest: list[Loop], body: tuple[Stmt, ...]) -> Loop:

@@ -5,35 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.polybench import atax, gemver, gesummv, symm, syr2k, syrk, trmm  # shared
+from benchmarks.kernels import gemm  # shared
+from benchmarks.polybench import (  # shared
+    atax,
+    gemver,
+    gesummv,
+    k2mm,
+    k3mm,
+    symm,
+    syr2k,
+    syrk,
+    trmm,
+)
 from corpus import Case, complexes, floats
-
-
-def gemm(alpha, beta, C, A, B):
-    ni, nj = C.shape
-    nk = A.shape[1]
-    for i in range(ni):
-        for j in range(nj):
-            C[i, j] *= beta
-        for k in range(nk):
-            for j in range(nj):
-                C[i, j] += alpha * A[i, k] * B[k, j]
-
-
-def two_mm(alpha, beta, tmp, A, B, C, D):
-    ni, nj = tmp.shape
-    nk = A.shape[1]
-    nl = C.shape[1]
-    for i in range(ni):
-        for j in range(nj):
-            tmp[i, j] = 0.0
-            for k in range(nk):
-                tmp[i, j] += alpha * A[i, k] * B[k, j]
-    for i in range(ni):
-        for j in range(nl):
-            D[i, j] *= beta
-            for k in range(nj):
-                D[i, j] += tmp[i, k] * C[k, j]
 
 
 def bicg(A, s, q, p, r):
@@ -103,32 +87,10 @@ def rank1_update(A, u, v, alpha):
             A[i, j] -= alpha * u[i] * v[j]
 
 
-def three_mm(E, A, B, F, C, D, G):
-    ni, nj = E.shape
-    nk = A.shape[1]
-    nl = F.shape[1]
-    nm = C.shape[1]
-    for i in range(ni):
-        for j in range(nj):
-            E[i, j] = 0.0
-            for k in range(nk):
-                E[i, j] += A[i, k] * B[k, j]
-    for i in range(nj):
-        for j in range(nl):
-            F[i, j] = 0.0
-            for k in range(nm):
-                F[i, j] += C[i, k] * D[k, j]
-    for i in range(ni):
-        for j in range(nl):
-            G[i, j] = 0.0
-            for k in range(nj):
-                G[i, j] += E[i, k] * F[k, j]
-
-
 CASES = [
     Case(gemm, lambda rng, n: (1.5, 1.2, floats(rng, n, n + 1), floats(rng, n, n + 2),
                                floats(rng, n + 2, n + 1))),
-    Case(two_mm, lambda rng, n: (1.5, 1.2, np.zeros((n, n + 1)), floats(rng, n, n + 2),
+    Case(k2mm, lambda rng, n: (1.5, 1.2, np.zeros((n, n + 1)), floats(rng, n, n + 2),
                                  floats(rng, n + 2, n + 1), floats(rng, n + 1, n + 3),
                                  floats(rng, n, n + 3)), sizes=(1, 5, 11)),
     Case(atax, lambda rng, n: (floats(rng, n + 1, n), floats(rng, n), np.zeros(n),
@@ -154,7 +116,7 @@ CASES = [
                                          np.zeros(n, dtype=np.complex128))),
     Case(rank1_update, lambda rng, n: (floats(rng, n, n + 1), floats(rng, n), floats(rng, n + 1),
                                        np.float64(0.5))),
-    Case(three_mm, lambda rng, n: (np.zeros((n, n + 1)), floats(rng, n, n + 2),
+    Case(k3mm, lambda rng, n: (np.zeros((n, n + 1)), floats(rng, n, n + 2),
                                    floats(rng, n + 2, n + 1), np.zeros((n + 1, n + 3)),
                                    floats(rng, n + 1, n + 4), floats(rng, n + 4, n + 3),
                                    np.zeros((n, n + 3))), sizes=(1, 4, 9)),
